@@ -1,0 +1,58 @@
+# lesson2_lib: every set-up step lives here, so a fresh clone needs only `make demo` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := .ci/constraints.txt
+STAMP := $(VENV)/.lesson2-installed
+DEMO_DIR ?= lesson2-demo
+
+.PHONY: venv demo test check export bench freeze
+
+# Create the virtual environment if missing and install the project with the pinned set.
+$(STAMP): setup.py settings.ini $(CONSTRAINTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@start=$$(date +%s); \
+	$(BIN)/python -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS) -e '.[dev]' && \
+	echo "installed in $$(( $$(date +%s) - start )) s"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# The whole lesson, offline, on the embedded demo dataset.
+demo: $(STAMP)
+	$(BIN)/lesson2 demo --dest $(DEMO_DIR)
+
+# Regenerate the library and README from the notebooks and strip notebook metadata.
+export: $(STAMP)
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	$(BIN)/python .ci/readme.py
+
+# Fail when the library, README or notebooks are not what the notebooks say they should be.
+check: $(STAMP)
+	@before=$$( { git status --porcelain; git diff; } | sha1sum ); \
+	$(MAKE) --no-print-directory -s export >/dev/null; \
+	after=$$( { git status --porcelain; git diff; } | sha1sum ); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "nbdev_export / nbdev_clean / README changed files: run 'make export' and commit."; \
+	  git status --porcelain; exit 1; \
+	fi; echo "library, README and notebooks agree"
+
+test: $(STAMP)
+	@$(MAKE) --no-print-directory check
+	@start=$$(date +%s); $(BIN)/nbdev_test --n_workers 2 --timing && \
+	echo "nbdev_test took $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); $(BIN)/python -m pytest tests -ra && \
+	echo "pytest took $$(( $$(date +%s) - start )) s"
+
+# Benchmarks against fastai's own functions, run side by side; they print tables, not verdicts.
+bench: $(STAMP)
+	@shopt -s nullglob; files=(tests/bench/bench_*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; fi; \
+	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
+
+# Re-pin the working set from the current environment.
+freeze: $(STAMP)
+	@{ sed -n '/^#/p' $(CONSTRAINTS); $(BIN)/python -m pip freeze --all | grep -v -E '^(pip|lesson2[-_]lib)[=@ ]|^-e'; } > $(CONSTRAINTS).new
+	@mv $(CONSTRAINTS).new $(CONSTRAINTS)

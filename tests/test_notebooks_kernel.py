@@ -1,0 +1,47 @@
+"""Run every notebook top to bottom in a real Jupyter kernel, as JupyterLab does.
+
+nbdev_test runs cells in an in-process IPython shell; a real kernel differs (it runs an event
+loop, has widget comms and a display), so each notebook is also run here through nbclient
+with the `python3` kernel of this environment. Cells nbdev_test skips are skipped here too."""
+import configparser
+import nbformat, pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from conftest import ROOT
+
+cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
+SKIP_FLAGS = set(cfg['DEFAULT'].get('tst_flags', '').split())
+NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
+
+def directives(cell):
+    return {l[3:].strip().split()[0].rstrip(':'): l[3:].strip().split()[1:] for l in cell.source.splitlines()
+            if l.startswith('#|') and l[3:].strip()}
+
+def runs(cell):
+    "Does nbdev_test run this cell?"
+    if cell.cell_type != 'code': return False
+    d = directives(cell)
+    if 'nbdev_export(' in cell.source or d.get('eval', [''])[:1] == ['false']: return False
+    return not (SKIP_FLAGS & d.keys())
+
+def run_in_kernel(path):
+    "Execute the notebook at `path` in a fresh `python3` kernel; fail naming the cell that raised."
+    nb = nbformat.read(path, as_version=4)
+    numbers = [i for i, c in enumerate(nb.cells) if runs(c)]
+    nb.cells = [nb.cells[i] for i in numbers]
+    client = NotebookClient(nb, kernel_name='python3', timeout=1800, resources={'metadata': {'path': str(path.parent)}})
+    try: client.execute()
+    except CellExecutionError as e:
+        failed = next((i for i, c in enumerate(nb.cells) if any(o.get('output_type') == 'error' for o in c.get('outputs', []))), None)
+        where = f'cell {numbers[failed]} (counting from 0, markdown included):\n{nb.cells[failed].source}' if failed is not None else 'unknown cell'
+        pytest.fail(f'{path.name} failed in a real kernel at {where}\n\n{e}', pytrace=False)
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_in_real_kernel(path): run_in_kernel(path)
+
+def test_failure_names_the_cell(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell('# t'), nbformat.v4.new_code_cell('x = 1'),
+        nbformat.v4.new_code_cell('#| eval: false\nraise ValueError("skipped")'), nbformat.v4.new_code_cell('assert x == 2, "boom"')])
+    nbformat.write(nb, tmp_path/'bad.ipynb')
+    with pytest.raises(pytest.fail.Exception, match=r'bad.ipynb failed in a real kernel at cell 3 [\s\S]*boom'):
+        run_in_kernel(tmp_path/'bad.ipynb')
