@@ -12,7 +12,9 @@ def shared_dataset(name):
     if not p.is_dir(): pytest.skip(f'../shared/datasets/{name} is absent (it exists only beside the development checkout)')
     return p
 
-def lesson2(*args, cwd=None, timeout=600):
-    "Run the installed `lesson2` console script; return the CompletedProcess."
+def lesson2(*args, cwd=None, timeout=600, env=None):
+    "Run the installed `lesson2` console script (extra `env` variables added); return the CompletedProcess."
+    import os
     exe = shutil.which('lesson2', path=str(BIN)) or 'lesson2'
-    return subprocess.run([exe, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([exe, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
