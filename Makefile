@@ -39,7 +39,14 @@ check: $(STAMP)
 	  git status --porcelain; exit 1; \
 	fi; echo "library, README and notebooks agree"
 
-test: $(STAMP)
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests"; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
+test: $(STAMP) $(CHROMIUM)
 	@$(MAKE) --no-print-directory check
 	@start=$$(date +%s); $(BIN)/nbdev_test --n_workers 2 --timing && \
 	echo "nbdev_test took $$(( $$(date +%s) - start )) s"

@@ -513,15 +513,16 @@ def _groups(n:int, edges:list)->list:
     for i in range(n): groups.setdefault(root(i), []).append(i)
     return [g for g in groups.values() if len(g) > 1]
 
-# %% ../nbs/01_data.ipynb #e080dfdd
+# %% ../nbs/01_data.ipynb #383ad647
 def find_duplicates(
     folder:Path|str,          # dataset folder: one subfolder per class
     max_distance:int=10,      # perceptual hashes this many bits apart (of 64) are candidates
     max_diff:float=2.5,       # ... confirmed when their thumbnails differ by at most this much on average (0-255)
     workers:int=8,            # files read at once
     progress:bool=True,       # show a progress bar
+    save:bool=True,           # write the report as dedupe_report.csv in `folder`
 )->pd.DataFrame:              # one row per duplicate: path, duplicate_of, kind, bits, diff, label, original_label, cross_class
-    "Find exact and near duplicates in `folder`, within and across classes; save dedupe_report.csv."
+    "Find exact and near duplicates in `folder`, within and across classes (reported in dedupe_report.csv)."
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f'no dataset folder at {folder}')
     files = image_files(folder)
@@ -541,7 +542,7 @@ def find_duplicates(
                              diff=round(thumb_diff(fps[i]['thumb'], fps[keep]['thumb']), 2),
                              label=a.parent.name, original_label=b.parent.name, cross_class=a.parent.name != b.parent.name))
     report = pd.DataFrame(rows, columns=['path', 'duplicate_of', 'kind', 'bits', 'diff', 'label', 'original_label', 'cross_class'])
-    save_report(report, folder/'dedupe_report.csv')
+    if save: save_report(report, folder/'dedupe_report.csv')
     return report
 
 # %% ../nbs/01_data.ipynb #d3d6751e

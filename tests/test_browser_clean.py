@@ -1,0 +1,68 @@
+"The cleaner widget as a person meets it: real JupyterLab, Debian's Chromium driven by Playwright, the cleaning notebook itself."
+import json, shutil, time
+import pandas as pd
+from conftest import ROOT
+from browser import chromium_page, jupyterlab, OUTPUT
+
+CLEANER_CELL = 'cleaner = Cleaner(learn, table, root=path)'
+IDLE = "() => { const w = window.jupyterapp?.shell?.currentWidget; return !!w?.content && w.sessionContext?.session?.kernel?.status === 'idle' }"
+
+def journal_records(tmpdir):
+    "Every complete record of the notebook's decision journal (the notebook itself plants a cut-off one)."
+    files, recs = list(tmpdir.glob('*/digits/clean_journal.jsonl')), []
+    for line in files[0].read_text().splitlines() if files else []:
+        try: recs.append(json.loads(line))
+        except json.JSONDecodeError: pass
+    return recs
+
+def run_up_to(page, source_start:str):
+    "Select the first cell whose source starts with `source_start`, run every cell above it, then it (JupyterLab commands)."
+    index = page.evaluate("""s => window.jupyterapp.shell.currentWidget.content.widgets
+                             .findIndex(c => c.model.sharedModel.getSource().startsWith(s))""", source_start)
+    assert index > 0, f'no cell starting with {source_start!r}'
+    page.evaluate("""async i => { const app = window.jupyterapp, nb = app.shell.currentWidget.content;
+                     nb.activeCellIndex = i; await app.commands.execute('notebook:run-all-above');
+                     nb.activeCellIndex = i; await app.commands.execute('notebook:run-cell'); }""", index)
+
+def test_cleaner_in_jupyterlab(tmp_path):
+    root, tmpdir = tmp_path/'lab', tmp_path/'tmp'
+    root.mkdir(); tmpdir.mkdir()
+    shutil.copy(ROOT/'nbs'/'03_clean.ipynb', root)
+    OUTPUT.mkdir(exist_ok=True)
+    with jupyterlab(root, tmpdir) as (base, token), chromium_page() as page:
+        page.goto(f'{base}/lab/tree/03_clean.ipynb?token={token}')
+        page.wait_for_function(IDLE, timeout=120_000)
+        run_up_to(page, CLEANER_CELL)
+        try:
+            page.wait_for_function("""() => [...document.querySelectorAll('.lesson2-cleaner .lesson2-tile img')]
+                                        .filter(i => i.naturalWidth > 0).length >= 12""", timeout=420_000)
+        except Exception:
+            page.screenshot(path=str(OUTPUT/'clean_widget_failed.png'), full_page=True)
+            errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+            raise AssertionError(f'the cleaner did not render; errors shown: {errors[-3:]}')
+        cleaner = page.locator('.lesson2-cleaner')
+        class_filter = cleaner.locator('select').first
+        class_filter.select_option('three')
+        page.wait_for_timeout(500)
+        first_tile = cleaner.locator('.lesson2-tile').first
+        caption = first_tile.inner_text()
+        assert caption.startswith('three'), caption
+        n_before = len(journal_records(tmpdir))
+        first_tile.locator('select').select_option('<Delete>')
+        deadline = time.time() + 20
+        while len(journal_records(tmpdir)) == n_before and time.time() < deadline: time.sleep(0.2)
+        chosen = journal_records(tmpdir)[-1]
+        assert chosen['choice'] == '<Delete>' and chosen['path'].startswith('three/'), chosen
+
+        class_filter.select_option('five')
+        page.wait_for_function("() => document.querySelector('.lesson2-cleaner .lesson2-tile')?.innerText.startsWith('five')")
+        class_filter.select_option('three')
+        page.wait_for_function("() => document.querySelector('.lesson2-cleaner .lesson2-tile')?.innerText.startsWith('three')")
+        assert cleaner.locator('.lesson2-tile').first.locator('select').input_value() == '<Delete>'
+        assert 'choices saved' in cleaner.inner_text()
+        page.screenshot(path=str(OUTPUT/'clean_widget.png'), full_page=False)
+
+        cleaned = pd.read_csv(next(tmpdir.glob('*/digits/cleaned.csv')))
+        assert chosen['path'] not in set(cleaned.path)
+        assert len(cleaned) > 1500
+    assert (OUTPUT/'clean_widget.png').stat().st_size > 10_000
