@@ -9,7 +9,8 @@ from pathlib import Path
 from . import __version__
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'download', 'verify', 'dedupe', 'train', 'demo']
+__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'download', 'verify', 'dedupe', 'train', 'clean',
+           'export', 'predict', 'serve', 'demo']
 
 # %% ../nbs/09_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -127,10 +128,10 @@ def dedupe(args):
              f'report: {summary["report"]}']
     emit(args, summary, lines)
 
-# %% ../nbs/09_cli.ipynb #20d3965b
+# %% ../nbs/09_cli.ipynb #5f4993b5
 @subcommand('train', 'Train a classifier on an image folder by transfer learning from ImageNet (EfficientNet-Lite0, offline).',
-            opt('data', metavar='DATA', help='image folder with one subfolder per class'),
-            opt('--out', required=True, help='folder receiving learner.pkl and metrics.json'),
+            opt('data', metavar='DATA', help='image folder with one subfolder per class, or a cleaned.csv (path, label, is_valid)'),
+            opt('--out', required=True, help='folder receiving learner.pkl, metrics.json and the portable export'),
             opt('--epochs', type=int, default=1, help='epochs of training the whole network (default: %(default)s; 0 with --fast: head only)'),
             opt('--fast', action='store_true', help='fit the head on cached frozen features first: seconds on a CPU'),
             opt('--size', type=_positive(int), default=224, help='side of the square pictures are resized to (default: %(default)s)'),
@@ -138,14 +139,92 @@ def dedupe(args):
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def train(args):
     "Train on an image folder; print accuracy and a diagnosis, save the Learner."
-    if not Path(args.data).is_dir(): raise FileNotFoundError(f'no image folder at {args.data}')
+    if not (Path(args.data).is_dir() or Path(args.data).suffix == '.csv' and Path(args.data).is_file()):
+        raise FileNotFoundError(f'no image folder (or cleaned.csv) at {args.data}')
     from lesson2_lib.train import train as fit
     m = fit(args.data, args.out, epochs=args.epochs, fast=args.fast, size=args.size, flip=not args.no_flip, quiet=args.json)
     how = ('fast path' + (f' + {args.epochs} epochs' if args.epochs else ', head only')) if args.fast else f'fine_tune({args.epochs})'
     lines = [f'valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s ({how}, {args.size} px, '
              f'{m["train_items"]} training / {m["valid_items"]} validation pictures)',
-             f'diagnosis: {m["diagnosis"]}', f'saved: {Path(args.out)/"learner.pkl"}, {Path(args.out)/"metrics.json"}']
+             f'diagnosis: {m["diagnosis"]}', f'saved: {Path(args.out)/"learner.pkl"}, {Path(args.out)/"metrics.json"}, '
+             f'portable export (manifest.json, weights.safetensors, model.onnx)']
     emit(args, m, lines)
+
+# %% ../nbs/09_cli.ipynb #5f5562d5
+def _clean_report(args, data:Path):
+    "The `clean --model` branch: rank the pictures and write the report."
+    from lesson2_lib.clean import load_for_cleaning, clean_report
+    from lesson2_lib.data import write_atomic
+    learn, size = load_for_cleaning(args.model, data)
+    rep = clean_report(learn, data, size, progress=not args.json)
+    out = Path(args.report or Path(args.model)/'clean_report.csv')
+    write_atomic(out, rep.to_csv(index=False).encode())
+    top = rep.head(10)
+    summary = dict(folder=str(data), pictures=len(rep), issues=int(rep.issue.sum()), duplicates=int((rep.duplicate_of != '').sum()),
+                   leaks=int(rep.leak.sum()), report=str(out), top=top[['path', 'label', 'suggested', 'issue_score']].to_dict('records'))
+    lines = [f'{len(rep)} pictures: {summary["issues"]} suspected label issues, {summary["duplicates"]} duplicates '
+             f'({summary["leaks"]} across train and valid); nothing was changed', 'most suspect:',
+             *[f'    {r.path}: labelled {r.label}, looks like {r.suggested} (score {r.issue_score:.2f})' for r in top.itertuples()],
+             f'report: {out}']
+    emit(args, summary, lines)
+
+@subcommand('clean', 'Rank the pictures most likely mislabelled or duplicated (changing nothing), or apply or undo decisions.',
+            opt('data', metavar='DATA', help='image folder with one subfolder per class'),
+            opt('--model', metavar='DIR', help='folder where `lesson2 train` saved the model: write the ranked report'),
+            opt('--report', metavar='CSV', help='where the report goes (default: DIR/clean_report.csv)'),
+            opt('--apply', metavar='DECISIONS', help='CSV with path and choice columns (<Keep>, <Delete> or a class): move files accordingly'),
+            opt('--undo', action='store_true', help='put back the files moved by the latest --apply'),
+            opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
+def clean(args):
+    "Report suspect pictures, or apply / undo cleaning decisions."
+    data = Path(args.data)
+    if not data.is_dir(): raise FileNotFoundError(f'no image folder at {data}')
+    if sum(map(bool, (args.model, args.apply, args.undo))) != 1: raise ValueError('give exactly one of --model DIR, --apply DECISIONS or --undo')
+    if args.model: return _clean_report(args, data)
+    from lesson2_lib.clean import apply_decisions, undo_decisions, read_decisions
+    moves = undo_decisions(data) if args.undo else apply_decisions(data, read_decisions(args.apply))
+    summary = dict(folder=str(data), moved=len(moves), undo=args.undo, moves=moves.to_dict('records'))
+    lines = [f'{"put back" if args.undo else "moved"} {len(moves)} files' + ('' if args.undo else f' (undo: lesson2 clean {data} --undo)'),
+             *[f'    {m.source} {"<-" if args.undo else "->"} {m.target}' for m in moves.itertuples()]]
+    emit(args, summary, lines)
+
+# %% ../nbs/09_cli.ipynb #b321efbf
+@subcommand('export', 'Convert a fastai learn.export() file into a portable export (safetensors + ONNX + JSON manifest).',
+            opt('learner', metavar='LEARNER_PKL', help="a fastai export (it is unpickled: only convert files you trust)"),
+            opt('--out', required=True, help='folder receiving manifest.json, weights.safetensors and model.onnx'),
+            opt('--size', type=_positive(int), help='picture size the model was trained at (default: from metrics.json beside the file)'),
+            opt('--json', action='store_true', help='print the manifest as JSON'))
+def export(args):
+    "Write the portable export of a fastai Learner file."
+    from lesson2_lib.deploy import export_learner_file
+    m = export_learner_file(args.learner, args.out, args.size)
+    emit(args, m, [f'exported {m["arch"]} ({len(m["classes"])} classes, {m["size"]} px) to {args.out}: '
+                   + ', '.join(m['files']) + ', manifest.json'])
+
+@subcommand('predict', 'Classify pictures with a portable export.',
+            opt('images', nargs='+', metavar='IMAGE', help='picture files'),
+            opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),
+            opt('--json', action='store_true', help='print one JSON object per picture'))
+def predict(args):
+    "Print path, class and probability for each picture; keep going past unreadable ones."
+    from lesson2_lib.deploy import Predictor
+    predictor, failed = Predictor(args.model), 0
+    for path in args.images:
+        try: p = predictor.predict(path); row = dict(path=path, label=p['label'], prob=round(p['prob'], 4))
+        except Exception as e: failed += 1; row = dict(path=path, error=f'{type(e).__name__}: {e}')
+        print(json.dumps(row) if args.json else '\t'.join([path, row['label'], f"{row['prob']:.4f}"] if 'label' in row else [path, 'error: ' + row['error']]))
+    return 1 if failed else 0
+
+@subcommand('serve', 'Serve a portable export as a web app (a page, POST /predict, GET /healthz) with uvicorn.',
+            opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),
+            opt('--host', default='127.0.0.1', help='address to listen on (default: %(default)s)'),
+            opt('--port', type=int, default=8000, help='port (default: %(default)s)'),
+            opt('--max-bytes', type=_positive(int), default=10_000_000, help='largest upload accepted (default: %(default)s)'))
+def serve(args):
+    "Run the web app until interrupted."
+    from lesson2_lib.app import serve as run
+    print(f'serving {args.model} on http://{args.host}:{args.port}/ (Ctrl-C stops)', flush=True)
+    run(args.model, args.host, args.port, args.max_bytes)
 
 # %% ../nbs/09_cli.ipynb #754bc5a0
 def _planted_summary(manifest)->str:
@@ -153,7 +232,44 @@ def _planted_summary(manifest)->str:
     counts = manifest.kind.value_counts()
     return ', '.join(f'{counts[k]} {k}' for k in counts.index if k != 'clean')
 
-# %% ../nbs/09_cli.ipynb #07922e9a
+# %% ../nbs/09_cli.ipynb #1c271438
+def _downloaded_names(report)->dict:
+    "Demo manifest path -> path under the download folder, for every URL that was saved."
+    from urllib.parse import unquote
+    ok = report[report.status.isin(['ok', 'exists'])]
+    return dict(zip(ok.url.str.extract(r'/files/[^/]+/(.+)$')[0].map(unquote), ok.path))
+
+def _demo_clean(dest:Path, manifest, run:dict)->tuple:
+    "Stage 4 of the demo: rank, score, clean as a reviewer who knows the manifest, retrain. (summary, lines)"
+    from lesson2_lib.clean import load_for_cleaning, demo_clean
+    t, images = time.time(), dest/'data'/'images'
+    learn, size = load_for_cleaning(dest/'model', images)
+    c = demo_clean(learn, images, manifest, _downloaded_names(run['downloaded']), size=size, cache=dest/'cache')
+    c['seconds'] = round(time.time() - t, 2)
+    (found, n), dups = c['mislabels'], c['duplicates']
+    exact = run['scores'].get('exact_dup', (0, 0))
+    return c, [f'[4] clean: {found}/{n} planted mislabels in the top {2 * n} label issues; '
+               + ', '.join(f'{a}/{b} {k}' for k, (a, b) in dups.items()) + f' found by the model ({exact[0]}/{exact[1]} exact_dup already refused at download); '
+               f'{c["leaks"]} duplicates leak across train/valid ({c["seconds"]} s)',
+               f'    a reviewer who knows the truth makes {c["changes"]} changes in {c["cleaned"]}; '
+               f'retrained: valid accuracy {c["before"]:.2%} -> {c["after"]:.2%}']
+
+# %% ../nbs/09_cli.ipynb #c71923d1
+def _demo_deploy(dest:Path)->tuple:
+    "Stage 5 of the demo: predict the held-back (validation) pictures with the portable export. (summary, lines)"
+    from lesson2_lib.deploy import Predictor, latency
+    from lesson2_lib.train import image_dls, item_paths
+    t, images = time.time(), dest/'data'/'images'
+    files = item_paths(image_dls(images, size=96, flip=False).valid)
+    predictor, blobs = Predictor(dest/'model'), [f.read_bytes() for f in files]
+    right = sum(predictor.predict(b)['label'] == f.parent.name for b, f in zip(blobs, files))
+    ms = latency(predictor.predict, blobs[:100])
+    d = dict(pictures=len(files), accuracy=round(right / len(files), 4), latency_ms=ms, seconds=round(time.time() - t, 2))
+    return d, [f'[5] deploy: portable export in {dest/"model"} (manifest.json, weights.safetensors, model.onnx); '
+               f'predicting the {len(files)} held-back pictures from their bytes: accuracy {d["accuracy"]:.2%}, '
+               f'p50 {ms["p50"]} ms, p99 {ms["p99"]} ms per picture on the CPU']
+
+# %% ../nbs/09_cli.ipynb #467d6e0f
 @subcommand('demo', 'Run the whole lesson offline on the built-in handwritten-digits dataset.',
             opt('--dest', default='lesson2-demo', help='folder for everything the demo makes (default: %(default)s)'),
             opt('--seed', type=int, default=42, help='seed of the demo dataset (default: %(default)s)'),
@@ -163,7 +279,7 @@ def demo(args):
     from lesson2_lib.demo import demo_dataset
     from lesson2_lib.data import demo_pipeline
     start, dest = time.time(), Path(args.dest)
-    m = demo_dataset(dest/'dataset', seed=args.seed)
+    m = manifest = demo_dataset(dest/'dataset', seed=args.seed)
     data = dict(path=str(dest/'dataset'), files=len(m), classes=m.true_label.nunique(),
                 planted=m.kind.value_counts().drop('clean').to_dict(), seconds=round(time.time() - start, 2))
     lines = [f'lesson2 demo: offline, seed {args.seed}, working in {dest}',
@@ -182,5 +298,8 @@ def demo(args):
     m = fit(dest/'data'/'images', dest/'model', epochs=0, fast=True, size=96, flip=False, cache=dest/'cache', quiet=True)
     lines += [f'[3] train: valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s (EfficientNet-Lite0 ImageNet body, '
               f'head fitted on cached features, 96 px); model at {dest/"model"/"learner.pkl"}']
+    cleaned, clines = _demo_clean(dest, manifest, run)
+    deployed, dlines = _demo_deploy(dest)
+    lines += clines + dlines
     lines.append(f'done in {time.time() - start:.1f} s')
-    emit(args, dict(dataset=data, data=prep, train=m, seconds=round(time.time() - start, 2)), lines)
+    emit(args, dict(dataset=data, data=prep, train=m, clean=cleaned, deploy=deployed, seconds=round(time.time() - start, 2)), lines)

@@ -19,13 +19,7 @@ def test_cli_imports_nothing_heavy():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == '[]'
 
-def test_demo_json_and_rerun(tmp_path):
-    r = lesson2('demo', '--dest', tmp_path/'d', '--json')
-    assert r.returncode == 0, r.stderr
-    first = json.loads(r.stdout)
-    assert first['dataset']['planted'] == {'mislabel': 15, 'near_dup': 12, 'exact_dup': 8, 'broken': 6, 'odd_format': 5}
-    again = lesson2('demo', '--dest', tmp_path/'d', '--json')
-    assert again.returncode == 0 and json.loads(again.stdout)['dataset']['files'] == first['dataset']['files']
+# `lesson2 demo --json` and its rerun are run (and checked) by nbs/09_cli.ipynb, under nbdev_test and in a real kernel.
 
 def test_bad_usage_is_one_line(tmp_path):
     (tmp_path/'x').mkdir(); (tmp_path/'x'/'dataset').mkdir(); (tmp_path/'x'/'dataset'/'mine.txt').write_text('keep me')

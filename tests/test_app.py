@@ -1,0 +1,96 @@
+"The web app in a real uvicorn process on 127.0.0.1: load, bad uploads, memory, and a person uploading a photo in Chromium."
+import asyncio, os, random, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pytest
+from conftest import BIN
+from browser import chromium_page, free_port, wait_http, OUTPUT
+
+@pytest.fixture(scope='module')
+def export(tmp_path_factory):
+    "A portable export of a head fitted on a small demo dataset, and some held-back pictures."
+    from lesson2_lib.demo import demo_dataset
+    from lesson2_lib.data import verify_images
+    from lesson2_lib.train import image_dls, fast_learner, item_paths
+    from lesson2_lib.deploy import export_model
+    tmp = tmp_path_factory.mktemp('app')
+    demo_dataset(tmp/'digits', per_class=30)
+    verify_images(tmp/'digits', progress=False)
+    dls = image_dls(tmp/'digits', size=96, flip=False)
+    export_model(fast_learner(dls, size=96, cache=tmp/'cache', progress=False), tmp/'export', size=96)
+    return tmp/'export', item_paths(dls.valid)
+
+@pytest.fixture
+def server(export):
+    "`lesson2 serve` on a free port; yields (base URL, process); always stopped."
+    port = free_port()
+    proc = subprocess.Popen([str(BIN/'lesson2'), 'serve', '--model', str(export[0]), '--host', '127.0.0.1', '--port', str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_http(f'http://127.0.0.1:{port}/healthz', 60, proc)
+        yield f'http://127.0.0.1:{port}', proc
+    finally:
+        proc.terminate()
+        try: proc.wait(10)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
+def rss_mb(pid)->float:
+    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+        if line.startswith('VmRSS:'): return int(line.split()[1]) / 1024
+
+async def hammer(base, blobs, n, clients=16, bad_every=0):
+    "Send `n` uploads from `clients` concurrent clients; return (status codes, latencies in ms, seconds)."
+    import httpx
+    codes, times, todo = [], [], iter(range(n))
+    async def client():
+        async with httpx.AsyncClient(timeout=60) as c:
+            for i in todo:
+                data = b'not a picture' if bad_every and i % bad_every == 0 else blobs[i % len(blobs)]
+                t = time.perf_counter()
+                r = await c.post(f'{base}/predict', files={'file': ('x.jpg', data, 'image/jpeg')})
+                times.append((time.perf_counter() - t) * 1000); codes.append(r.status_code)
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return codes, times, time.perf_counter() - start
+
+def test_load_on_real_uvicorn(server, export):
+    base, proc = server
+    blobs = [p.read_bytes() for p in export[1][:64]]
+    asyncio.run(hammer(base, blobs, 200))  # warm up: threads, arenas, caches
+    before = rss_mb(proc.pid)
+    codes, times, secs = asyncio.run(hammer(base, blobs, 2000, bad_every=100))
+    after = rss_mb(proc.pid)
+    print(f'\n2000 requests, 16 clients: {2000 / secs:.0f} req/s, p50 {np.percentile(times, 50):.1f} ms, '
+          f'p99 {np.percentile(times, 99):.1f} ms; RSS {before:.0f} -> {after:.0f} MB')
+    assert len(codes) == 2000
+    assert sum(c >= 500 for c in codes) == 0
+    assert codes.count(415) == 20 and codes.count(200) == 1980  # the bad uploads were refused, the rest served
+    assert after - before < 40, f'server memory grew from {before:.0f} to {after:.0f} MB'
+    assert proc.poll() is None
+
+def test_upload_limit_on_real_server(server):
+    import httpx
+    base, _ = server
+    r = httpx.post(f'{base}/predict', files={'file': ('big.jpg', b'\xff' * 11_000_000, 'image/jpeg')}, timeout=60)
+    assert r.status_code == 413 and 'larger than the limit' in r.json()['error']
+    assert httpx.get(f'{base}/healthz').json()['status'] == 'ok'
+
+def test_person_uploads_a_photo_in_chromium(server, export):
+    from lesson2_lib.deploy import Predictor
+    base, _ = server
+    photo = export[1][0]
+    expected = Predictor(export[0]).predict(photo)['label']
+    OUTPUT.mkdir(exist_ok=True)
+    with chromium_page((900, 900)) as page:
+        page.goto(base + '/')
+        assert 'Drop a photo here' in page.inner_text('#drop')
+        page.set_input_files('#file', str(photo))
+        page.wait_for_function("() => /%/.test(document.getElementById('label').textContent)", timeout=30_000)
+        label = page.inner_text('#label')
+        assert label.startswith(expected + ' ('), label
+        assert page.locator('#bars .bar').count() == 5
+        assert page.evaluate("document.getElementById('preview').naturalWidth") > 0
+        page.screenshot(path=str(OUTPUT/'app_upload.png'))
+        page.set_input_files('#file', files=[dict(name='notes.jpg', mimeType='image/jpeg', buffer=b'not a picture')])
+        page.wait_for_function("() => document.getElementById('error').textContent.length > 0", timeout=30_000)
+        assert 'not a picture' in page.inner_text('#error')
