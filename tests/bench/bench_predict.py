@@ -3,7 +3,7 @@
 Same model (EfficientNet-Lite0 with a head fitted on ../shared/datasets/bears at 224 px), same full-size photos, end to
 end: the file's bytes in, the label out. Each side runs in its own process so that its peak memory is its own.
 Not a timed test: it prints a table."""
-import json, resource, subprocess, sys, tempfile, time, warnings
+import json, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 import numpy as np
@@ -12,6 +12,11 @@ BEARS = Path(__file__).resolve().parents[3]/'shared'/'datasets'/'bears'
 N, BATCH = 80, 32
 
 def pictures(): return sorted(p for p in BEARS.glob('*/*') if p.suffix.lower() in ('.jpg', '.jpeg', '.png'))[::5][:N]
+
+def peak_mb()->int:
+    "This process's peak resident memory (VmHWM: unlike ru_maxrss it does not include the parent's before exec)."
+    line = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM:'))
+    return int(line.split()[1]) // 1024
 
 def side(name, folder):
     "Measure one side in this process; print its figures as JSON."
@@ -34,7 +39,7 @@ def side(name, folder):
     for i in range(0, len(blobs), BATCH): batch(blobs[i:i + BATCH])
     per_s = len(blobs) / (time.perf_counter() - start)
     labels = [one(b) for b in blobs[:20]]
-    print(json.dumps(dict(ms, batch_per_s=round(per_s, 1), peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, labels=labels)))
+    print(json.dumps(dict(ms, batch_per_s=round(per_s, 1), peak_mb=peak_mb(), labels=labels)))
 
 def main():
     if not BEARS.is_dir(): print(f'skipped: {BEARS} is absent (it exists only beside the development checkout)'); return
