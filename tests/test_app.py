@@ -94,3 +94,11 @@ def test_person_uploads_a_photo_in_chromium(server, export):
         page.set_input_files('#file', files=[dict(name='notes.jpg', mimeType='image/jpeg', buffer=b'not a picture')])
         page.wait_for_function("() => document.getElementById('error').textContent.length > 0", timeout=30_000)
         assert 'not a picture' in page.inner_text('#error')
+
+def test_predictor_needs_no_fastai_or_torch(export):
+    "Serving loads the export with onnxruntime alone: neither the training stack nor a pickle is imported."
+    folder, pics = export
+    code = (f"import sys; from lesson2_lib.deploy import Predictor; print(Predictor({str(folder)!r}).predict({str(pics[0])!r})['label']); "
+            "print(sorted(m for m in ('torch', 'fastai', 'timm', 'pickle_loader') if m in sys.modules))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] in {p.parent.name for p in pics} and out[-1] == '[]', out
