@@ -15,7 +15,7 @@ import httpx
 
 # %% auto #0
 __all__ = ['URL_COLUMNS', 'MAGIC', 'SUFFIXES', 'RETRY_STATUS', 'USER_AGENT', 'IMAGE_SUFFIXES', 'NOT_IMAGES', 'REPORT_COLUMNS',
-           'ZOOMS', 'clean_url', 'read_url_file', 'read_url_files', 'Refused', 'is_public', 'check_url',
+           'ZOOMS', 'DEMO_PORT', 'clean_url', 'read_url_file', 'read_url_files', 'Refused', 'is_public', 'check_url',
            'DownloadError', 'sniff', 'NotAnImage', 'inspect_image', 'HostPace', 'fetch', 'http_client',
            'decode_data_uri', 'url_name', 'class_folder', 'image_files', 'write_atomic', 'save_report',
            'download_images', 'trainable', 'quarantine', 'verify_images', 'thumbnails', 'thumb_diff', 'find_duplicates',
@@ -616,15 +616,19 @@ def score_demo(manifest:pd.DataFrame, downloaded:pd.DataFrame, converted:set, du
     planted = manifest[manifest.kind.isin(['broken', 'odd_format', 'exact_dup', 'near_dup'])]
     return {k: (int(sum(caught(r) for r in g.itertuples())), len(g)) for k, g in planted.groupby('kind')}
 
-# %% ../nbs/01_data.ipynb #058b1b37
+# %% ../nbs/01_data.ipynb #c2901a1a
+DEMO_PORT = 47821  # file names are hashes of URLs, so a fixed port keeps the demo's names (and its random split) the same everywhere
+
 def _demo_server(root:Path, portfile:Path):
-    "A started `PracticeServer` for `root`, on the port recorded in `portfile` if it is free, so URLs stay the same across runs."
+    "A started `PracticeServer` for `root`: on the port recorded in `portfile`, else `DEMO_PORT`, else any free port."
     from lesson2_lib.practice import PracticeServer
-    try: return PracticeServer(root, port=int(portfile.read_text())).start()
-    except (OSError, ValueError):
-        srv = PracticeServer(root).start()
-        portfile.parent.mkdir(parents=True, exist_ok=True); portfile.write_text(str(srv.port))
-        return srv
+    recorded = portfile.read_text().strip() if portfile.exists() else ''
+    for port in [int(recorded)] if recorded.isdigit() else [DEMO_PORT, 0]:
+        try: srv = PracticeServer(root, port=port).start(); break
+        except OSError: continue
+    else: srv = PracticeServer(root).start()
+    portfile.parent.mkdir(parents=True, exist_ok=True); portfile.write_text(str(srv.port))
+    return srv
 
 # %% ../nbs/01_data.ipynb #4588488d
 def demo_pipeline(dataset:Path, manifest:pd.DataFrame, dest:Path, progress:bool=True)->dict:
