@@ -22,7 +22,7 @@ def test_train_fast_saves_a_working_learner(tmp_path):
 
 def test_train_refuses_unusable_input(tmp_path):
     r = lesson2('train', tmp_path/'nothing', '--out', tmp_path/'m')
-    assert r.returncode == 2 and r.stderr.strip() == f'lesson2 train: error: no image folder at {tmp_path}/nothing'
+    assert r.returncode == 2 and r.stderr.strip() == f'lesson2 train: error: no image folder (or cleaned.csv) at {tmp_path}/nothing'
     (tmp_path/'one'/'cats').mkdir(parents=True)
     r = lesson2('train', tmp_path/'one', '--out', tmp_path/'m')
     assert r.returncode == 2 and 'at least two class subfolders' in r.stderr
