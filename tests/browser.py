@@ -35,24 +35,29 @@ def chromium_page(viewport=(1400, 1000)):
         finally: browser.close()
 
 @contextlib.contextmanager
+def served(cmd:list, health:str, log:Path, timeout:float=90, **popen):
+    "Start the server `cmd` (its output in `log`), wait until `health` answers 200, yield the process; always stop it and its children."
+    with open(log, 'w') as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **popen)
+        try:
+            wait_http(health, timeout, proc)
+            yield proc
+        finally:
+            proc.terminate()
+            try: proc.wait(20)
+            except subprocess.TimeoutExpired: pass
+            with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, 9)  # what it started (kernels) goes too
+            proc.wait()
+
+@contextlib.contextmanager
 def jupyterlab(root:Path, tmpdir:Path):
     "JupyterLab serving `root` on 127.0.0.1 with a random token; kernels get TMPDIR=`tmpdir`. Yields (base URL, token)."
     port, token, home = free_port(), secrets.token_hex(16), root.parent/'jupyter-home'
     env = {**os.environ, 'TMPDIR': str(tmpdir), 'HOME': str(home), 'JUPYTER_CONFIG_DIR': str(home/'config'),
            'JUPYTER_DATA_DIR': str(home/'data'), 'JUPYTER_RUNTIME_DIR': str(home/'runtime'), 'IPYTHONDIR': str(home/'ipython'),
            'LESSON2_CACHE': str(tmpdir/'cache')}
-    log = open(root.parent/'jupyterlab.log', 'w')
     cmd = [str(Path(sys.executable).parent/'jupyter'), 'lab', '--no-browser', '--ip=127.0.0.1', f'--port={port}', '--allow-root',
            f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}', '--LabApp.expose_app_in_browser=True',
-           '--ServerApp.disable_check_xsrf=False', '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate']
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_http(f'http://127.0.0.1:{port}/api/status?token={token}', 90, proc)
+           '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate']
+    with served(cmd, f'http://127.0.0.1:{port}/api/status?token={token}', root.parent/'jupyterlab.log', env=env):
         yield f'http://127.0.0.1:{port}', token
-    finally:
-        proc.terminate()
-        try: proc.wait(20)
-        except subprocess.TimeoutExpired: pass
-        with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, 9)  # kernels started by the server too
-        proc.wait()
-        log.close()

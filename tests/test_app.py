@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import BIN
-from browser import chromium_page, free_port, wait_http, OUTPUT
+from browser import chromium_page, free_port, served, OUTPUT
 
 @pytest.fixture(scope='module')
 def export(tmp_path_factory):
@@ -21,18 +21,12 @@ def export(tmp_path_factory):
     return tmp/'export', item_paths(dls.valid)
 
 @pytest.fixture
-def server(export):
+def server(export, tmp_path):
     "`lesson2 serve` on a free port; yields (base URL, process); always stopped."
     port = free_port()
-    proc = subprocess.Popen([str(BIN/'lesson2'), 'serve', '--model', str(export[0]), '--host', '127.0.0.1', '--port', str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_http(f'http://127.0.0.1:{port}/healthz', 60, proc)
+    cmd = [str(BIN/'lesson2'), 'serve', '--model', str(export[0]), '--host', '127.0.0.1', '--port', str(port)]
+    with served(cmd, f'http://127.0.0.1:{port}/healthz', tmp_path/'serve.log', 60) as proc:
         yield f'http://127.0.0.1:{port}', proc
-    finally:
-        proc.terminate()
-        try: proc.wait(10)
-        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
 
 def rss_mb(pid)->float:
     for line in Path(f'/proc/{pid}/status').read_text().splitlines():

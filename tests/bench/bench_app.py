@@ -6,7 +6,7 @@ from pathlib import Path
 warnings.filterwarnings('ignore')
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from browser import free_port, wait_http
+from browser import free_port, served
 from test_app import hammer, rss_mb
 from bench_predict import BEARS, pictures
 
@@ -25,17 +25,14 @@ def original_design(folder, port):
     uvicorn.run(Starlette(routes=[Route('/predict', analyze, methods=['POST']), Route('/healthz', lambda r: JSONResponse({}))]),
                 host='127.0.0.1', port=port, log_level='warning')
 
-def measure(cmd, n, blobs):
+def measure(cmd, n, blobs, log):
     port = free_port()
-    proc = subprocess.Popen([*cmd, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f'http://127.0.0.1:{port}/healthz', 120, proc)
+    with served([*cmd, str(port)], f'http://127.0.0.1:{port}/healthz', log, 120) as proc:
         base = f'http://127.0.0.1:{port}'
         asyncio.run(hammer(base, blobs, 32))
         codes, times, secs = asyncio.run(hammer(base, blobs, n))
         return dict(n=n, rps=n / secs, p50=np.percentile(times, 50), p99=np.percentile(times, 99),
                     errors=sum(c != 200 for c in codes), rss=rss_mb(proc.pid))
-    finally: proc.terminate(); proc.wait()
 
 def main():
     if not BEARS.is_dir(): print(f'skipped: {BEARS} is absent (it exists only beside the development checkout)'); return
@@ -46,8 +43,8 @@ def main():
     learn.export(tmp/'learner.pkl'); export_model(learn, tmp, 224)
     blobs = [p.read_bytes() for p in pictures()]
     lesson2 = str(Path(sys.executable).parent/'lesson2')
-    ours = measure([lesson2, 'serve', '--model', str(tmp), '--port'], 800, blobs)
-    theirs = measure([sys.executable, __file__, 'original', str(tmp)], 200, blobs)
+    ours = measure([lesson2, 'serve', '--model', str(tmp), '--port'], 800, blobs, tmp/'ours.log')
+    theirs = measure([sys.executable, __file__, 'original', str(tmp)], 200, blobs, tmp/'original.log')
     print(f'{len(blobs)} bear photos, 224 px, 16 concurrent clients, uvicorn on 127.0.0.1\n')
     print(f'{"":34} {"requests":>9} {"req/s":>7} {"p50 ms":>8} {"p99 ms":>8} {"errors":>7} {"RSS MB":>7}')
     for name, r in (('original (route -> learn.predict)', theirs), ('lesson2 serve (Predictor)', ours)):
