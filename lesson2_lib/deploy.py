@@ -11,8 +11,8 @@ from PIL import Image, ImageOps
 from . import __version__
 
 # %% auto #0
-__all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'file_sha256', 'export_model', 'read_export', 'open_picture', 'prepare',
-           'Predictor', 'torch_model', 'latency', 'export_learner_file']
+__all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'file_sha256', 'static_padding', 'export_model', 'read_export', 'open_picture',
+           'prepare', 'Predictor', 'torch_model', 'latency', 'export_learner_file']
 
 # %% ../nbs/04_deploy.ipynb #4da66336
 FORMAT = 'lesson2-export/1'
@@ -42,7 +42,27 @@ def _versions()->dict:
         except md.PackageNotFoundError: pass
     return out
 
-# %% ../nbs/04_deploy.ipynb #4a7d145c
+# %% ../nbs/04_deploy.ipynb #eea482b8
+def static_padding(model, size:int):
+    "A copy of `model` whose input-dependent 'SAME' paddings (timm's `Conv2dSame`) are fixed for `size` x `size` inputs."
+    import copy, torch
+    from torch import nn
+    from timm.layers.conv2d_same import Conv2dSame
+    from timm.layers.padding import pad_same_arg
+    model, seen = copy.deepcopy(model).eval(), {}
+    hooks = [m.register_forward_pre_hook(lambda m, args: seen.__setitem__(m, tuple(args[0].shape[-2:])))
+             for m in model.modules() if isinstance(m, Conv2dSame)]
+    with torch.no_grad(): model(torch.zeros(1, 3, size, size))
+    for h in hooks: h.remove()
+    for parent in list(model.modules()):
+        for name, c in list(parent.named_children()):
+            if not isinstance(c, Conv2dSame): continue
+            conv = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, 0, c.dilation, c.groups, c.bias is not None)
+            conv.load_state_dict(c.state_dict())
+            setattr(parent, name, nn.Sequential(nn.ZeroPad2d(pad_same_arg(seen[c], c.kernel_size, c.stride, c.dilation)), conv))
+    return model.eval()
+
+# %% ../nbs/04_deploy.ipynb #334cf154
 def export_model(
     learn,                        # a trained fastai Learner (its model is exported)
     out:Path|str,                 # folder receiving weights.safetensors, model.onnx and manifest.json
@@ -64,7 +84,7 @@ def export_model(
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        torch.onnx.export(_with_softmax(model), torch.zeros(1, 3, size, size), buf, input_names=['pixels'], output_names=['probs'],
+        torch.onnx.export(_with_softmax(static_padding(model, size)), torch.zeros(1, 3, size, size), buf, input_names=['pixels'], output_names=['probs'],
                           dynamic_axes={'pixels': {0: 'n'}, 'probs': {0: 'n'}}, opset_version=17, dynamo=False)
     _write(out/'model.onnx', buf.getvalue())
     manifest = dict(format=FORMAT, arch=arch, head=_head_kind(model), classes=[str(c) for c in learn.dls.vocab], size=size,
@@ -97,12 +117,13 @@ def read_export(folder:Path|str)->dict:
         if file_sha256(folder/name) != sha: raise ExportError(f'{folder}/{name} does not match its checksum in manifest.json: truncated or changed')
     return m
 
-# %% ../nbs/04_deploy.ipynb #28799a29
+# %% ../nbs/04_deploy.ipynb #2b328a4f
 def open_picture(x, size:int|None=None)->Image.Image:
     "A PIL picture, upright, in RGB, from a path, bytes or a PIL image; JPEGs decoded in draft mode near `size` when given."
     im = x if isinstance(x, Image.Image) else Image.open(io.BytesIO(x) if isinstance(x, (bytes, bytearray, memoryview)) else x)
     if size and im.format == 'JPEG': im.draft('RGB', (size, size))
-    return ImageOps.exif_transpose(im).convert('RGB')
+    if im.getexif().get(0x0112, 1) != 1: im = ImageOps.exif_transpose(im)  # 0x0112: EXIF orientation
+    return im if im.mode == 'RGB' else im.convert('RGB')
 
 def prepare(im:Image.Image, size:int, method:str, mean, std)->np.ndarray:
     "The (3, size, size) float32 input for `im`: centre crop (or squish), bilinear resize, normalise, as fastai's validation transforms."
@@ -110,8 +131,12 @@ def prepare(im:Image.Image, size:int, method:str, mean, std)->np.ndarray:
         w, h = im.size; s = min(w, h)
         im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
     elif method != 'squish': raise ExportError(f"unknown resize method {method!r}: 'crop' or 'squish'")
-    x = np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255
-    return ((x - np.array(mean, np.float32)) / np.array(std, np.float32)).transpose(2, 0, 1)
+    pixels = np.asarray(im.resize((size, size), Image.BILINEAR)).transpose(2, 0, 1)  # uint8, channels first
+    mean, std = np.asarray(mean, np.float32)[:, None, None], np.asarray(std, np.float32)[:, None, None]
+    out = np.empty((3, size, size), np.float32)  # (p/255 - mean)/std as one multiply and one add, straight from uint8
+    np.multiply(pixels, 1 / (255 * std), out=out, casting='unsafe')
+    out -= mean / std
+    return out
 
 # %% ../nbs/04_deploy.ipynb #2dba93a8
 class Predictor:
