@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from conftest import BIN
 from browser import chromium_page, free_port, served, OUTPUT
+from load import hammer
 
 @pytest.fixture(scope='module')
 def export(tmp_path_factory):
@@ -31,21 +32,6 @@ def server(export, tmp_path):
 def rss_mb(pid)->float:
     for line in Path(f'/proc/{pid}/status').read_text().splitlines():
         if line.startswith('VmRSS:'): return int(line.split()[1]) / 1024
-
-async def hammer(base, blobs, n, clients=16, bad_every=0):
-    "Send `n` uploads from `clients` concurrent clients; return (status codes, latencies in ms, seconds)."
-    import httpx
-    codes, times, todo = [], [], iter(range(n))
-    async def client():
-        async with httpx.AsyncClient(timeout=60) as c:
-            for i in todo:
-                data = b'not a picture' if bad_every and i % bad_every == 0 else blobs[i % len(blobs)]
-                t = time.perf_counter()
-                r = await c.post(f'{base}/predict', files={'file': ('x.jpg', data, 'image/jpeg')})
-                times.append((time.perf_counter() - t) * 1000); codes.append(r.status_code)
-    start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return codes, times, time.perf_counter() - start
 
 def test_load_on_real_uvicorn(server, export):
     base, proc = server

@@ -7,7 +7,8 @@ warnings.filterwarnings('ignore')
 import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from browser import free_port, served
-from test_app import hammer, rss_mb
+from test_app import rss_mb
+from load import hammer
 from bench_predict import BEARS, pictures
 
 def original_design(folder, port):
