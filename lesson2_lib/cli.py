@@ -9,8 +9,8 @@ from pathlib import Path
 from . import __version__
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'download', 'verify', 'dedupe', 'train', 'clean',
-           'export', 'predict', 'serve', 'demo']
+__all__ = ['SUBCOMMANDS', 'FINE_TUNE_LR', 'opt', 'subcommand', 'parser', 'main', 'emit', 'download', 'verify', 'dedupe', 'train',
+           'clean', 'export', 'predict', 'serve', 'demo']
 
 # %% ../nbs/09_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -69,12 +69,12 @@ def _status_summary(rep, noun:str, where:dict, report_path:Path, start:float, ex
              *[line for status in explain for line in _top_reasons(rep, status)], f'report: {report_path}']
     return summary, lines
 
-# %% ../nbs/09_cli.ipynb #a47e83f2
-def _positive(kind):
-    "An argparse type accepting numbers above zero."
+# %% ../nbs/09_cli.ipynb #aea136d8
+def _positive(kind, zero:bool=False):
+    "An argparse type accepting numbers above zero (or zero too, with `zero`)."
     def parse(s):
         v = kind(s)
-        if v <= 0: raise argparse.ArgumentTypeError(f'must be above zero, got {s}')
+        if v < 0 or (v == 0 and not zero): raise argparse.ArgumentTypeError(f'must be {"zero or more" if zero else "above zero"}, got {s}')
         return v
     return parse
 
@@ -254,25 +254,38 @@ def _demo_clean(dest:Path, manifest, run:dict)->tuple:
                f'    a reviewer who knows the truth makes {c["changes"]} changes in {c["cleaned"]}; '
                f'retrained: valid accuracy {c["before"]:.2%} -> {c["after"]:.2%}']
 
-# %% ../nbs/09_cli.ipynb #c71923d1
-def _demo_deploy(dest:Path)->tuple:
-    "Stage 5 of the demo: predict the held-back (validation) pictures with the portable export. (summary, lines)"
+# %% ../nbs/09_cli.ipynb #a29c51de
+FINE_TUNE_LR = 3e-3  # the demo's highest learning rate for fine-tuning; found with lr_find in 02_train
+
+def _demo_fine_tune(dest:Path, cleaned:Path, epochs:int, seed:int)->tuple:
+    "Stage 5 of the demo: fine-tune the whole network on the cleaned table; the result replaces the model. (summary, lines)"
+    from lesson2_lib.train import train as fit
+    if not epochs: return dict(skipped=True), ['[5] fine-tune: skipped (--epochs 0); the head of stage 3 is the model']
+    m = fit(cleaned, dest/'model', epochs=epochs, fast=True, size=96, flip=False, lr=FINE_TUNE_LR, cache=dest/'cache', quiet=True, seed=seed)
+    return m, [f'[5] fine-tune: the whole network, {epochs} epoch{"s" * (epochs > 1)} on the cleaned table: valid accuracy '
+               f'{m["valid_accuracy"]:.2%} in {m["seconds"]} s; {m["diagnosis"]}']
+
+def _demo_deploy(dest:Path, data:Path)->tuple:
+    "Stage 6 of the demo: predict the held-back (validation) pictures of `data` with the portable export. (summary, lines)"
     from lesson2_lib.deploy import Predictor, latency
-    from lesson2_lib.train import image_dls, item_paths
-    t, images = time.time(), dest/'data'/'images'
-    files = item_paths(image_dls(images, size=96, flip=False).valid)
+    from lesson2_lib.train import image_dls, item_paths, labels_of
+    t, valid = time.time(), image_dls(data, size=96, flip=False).valid
+    files, labels = item_paths(valid), [valid.vocab[i] for i in labels_of(valid)]
     predictor, blobs = Predictor(dest/'model'), [f.read_bytes() for f in files]
-    right = sum(predictor.predict(b)['label'] == f.parent.name for b, f in zip(blobs, files))
+    right = sum(predictor.predict(b)['label'] == y for b, y in zip(blobs, labels))
     ms = latency(predictor.predict, blobs[:100])
     d = dict(pictures=len(files), accuracy=round(right / len(files), 4), latency_ms=ms, seconds=round(time.time() - t, 2))
-    return d, [f'[5] deploy: portable export in {dest/"model"} (manifest.json, weights.safetensors, model.onnx); '
+    return d, [f'[6] deploy: portable export in {dest/"model"} (manifest.json, weights.safetensors, model.onnx); '
                f'predicting the {len(files)} held-back pictures from their bytes: accuracy {d["accuracy"]:.2%}, '
                f'p50 {ms["p50"]} ms, p99 {ms["p99"]} ms per picture on the CPU']
 
-# %% ../nbs/09_cli.ipynb #467d6e0f
+# %% ../nbs/09_cli.ipynb #3b68bc18
 @subcommand('demo', 'Run the whole lesson offline on the built-in handwritten-digits dataset.',
             opt('--dest', default='lesson2-demo', help='folder for everything the demo makes (default: %(default)s)'),
             opt('--seed', type=int, default=42, help='seed of the demo dataset (default: %(default)s)'),
+            opt('--epochs', type=_positive(int, zero=True), default=6,
+                help='epochs of fine-tuning the whole network after cleaning (default: %(default)s, about two minutes '
+                     'on two cores; 0 skips it)'),
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def demo(args):
     "Build the demo dataset, then run each stage of the lesson on it."
@@ -299,7 +312,9 @@ def demo(args):
     lines += [f'[3] train: valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s (EfficientNet-Lite0 ImageNet body, '
               f'head fitted on cached features, 96 px); model at {dest/"model"/"learner.pkl"}']
     cleaned, clines = _demo_clean(dest, manifest, run)
-    deployed, dlines = _demo_deploy(dest)
-    lines += clines + dlines
+    tuned, tlines = _demo_fine_tune(dest, Path(cleaned['cleaned']), args.epochs, args.seed)
+    deployed, dlines = _demo_deploy(dest, dest/'data'/'images' if tuned.get('skipped') else Path(cleaned['cleaned']))
+    lines += clines + tlines + dlines
     lines.append(f'done in {time.time() - start:.1f} s')
-    emit(args, dict(dataset=data, data=prep, train=m, clean=cleaned, deploy=deployed, seconds=round(time.time() - start, 2)), lines)
+    emit(args, dict(dataset=data, data=prep, train=m, clean=cleaned, fine_tune=tuned, deploy=deployed,
+                    seconds=round(time.time() - start, 2)), lines)
