@@ -19,7 +19,9 @@ def upload_request(host:str, data:bytes, path:str='/predict', field:str='file')-
 
 async def read_response(reader)->tuple:
     "(status code, body, keep_alive) of one HTTP/1.1 response with a Content-Length."
-    status = int((await reader.readline()).split()[1])
+    line = await reader.readline()
+    if not line: raise ConnectionError('the server closed the connection without answering')
+    status = int(line.split()[1])
     length, keep = 0, True
     while (line := await reader.readline()) not in (b'\r\n', b''):
         name, _, value = line.decode('latin-1').partition(':')
