@@ -118,7 +118,7 @@ def _not_image_reason(data:bytes)->str:
     if data[4:12] in (b'ftypavif', b'ftypheic', b'ftypmif1'): return 'not an image we can read: AVIF/HEIC'
     return f'not an image: unknown content starting {data[:8].hex()}'
 
-# %% ../nbs/01_data.ipynb #30b72c73
+# %% ../nbs/01_data.ipynb #b42cff63
 class NotAnImage(ValueError):
     "Bytes that are not a complete, usable picture, and why."
 
@@ -130,13 +130,15 @@ def inspect_image(
     fmt = sniff(data)
     if fmt is None: raise NotAnImage(_not_image_reason(data))
     try:
-        im = Image.open(io.BytesIO(data))
-        if im.width * im.height > max_pixels: raise NotAnImage(f'too many pixels: {im.width}x{im.height} (limit {max_pixels:,})')
+        im = Image.open(io.BytesIO(data), formats=[fmt])
+        w, h = im.size
+        if w * h > max_pixels: raise NotAnImage(f'too many pixels: {w}x{h} (limit {max_pixels:,})')
+        if fmt == 'JPEG': im.draft(im.mode, (w // 8, h // 8))   # reads every byte, makes 1/64 of the pixels
         im.load()
     except NotAnImage: raise
     except Image.DecompressionBombError as e: raise NotAnImage(f'too many pixels: {e}')
     except Exception as e: raise NotAnImage(f'broken {fmt}: {e}')
-    return dict(format=im.format, width=im.width, height=im.height, mode=im.mode)
+    return dict(format=im.format, width=w, height=h, mode=im.mode)
 
 # %% ../nbs/01_data.ipynb #d3fbdc9b
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -161,16 +163,18 @@ class HostPace:
         if len(times) < self.min_answers: return left
         return min(left, max(self.floor, self.factor * max(times)))
 
-# %% ../nbs/01_data.ipynb #71984fa7
+# %% ../nbs/01_data.ipynb #6e4d5d9b
 def _get(client:httpx.Client, url:str, deadline:float, max_bytes:int, pace:HostPace|None=None)->tuple:
     "One GET of `url`, no redirects followed: (status, body, Location header)."
     left, host, start = deadline - time.monotonic(), urlsplit(url).netloc, time.monotonic()
     if left <= 0: raise DownloadError('timed out')
-    wait, answered = pace.patience(host, left) if pace else left, False
+    wait, answered, sent = pace.patience(host, left) if pace else left, False, [start]
+    def trace(event, info):   # httpx calls this at each step; the read timeout runs from the request's end
+        if event == 'http11.send_request_body.complete': sent[0] = time.monotonic()
     try:
-        with client.stream('GET', url, timeout=httpx.Timeout(left, read=wait)) as r:
+        with client.stream('GET', url, timeout=httpx.Timeout(left, read=wait), extensions={'trace': trace}) as r:
             answered = True
-            if pace: pace.record(host, time.monotonic() - start)
+            if pace: pace.record(host, time.monotonic() - sent[0])
             if r.is_redirect or r.status_code != 200: return r.status_code, b'', r.headers.get('location')
             if int(r.headers.get('content-length') or 0) > max_bytes:
                 raise DownloadError(f"too large: {r.headers['content-length']} bytes announced (limit {max_bytes:,})")
@@ -207,7 +211,7 @@ def _transport_reason(e:Exception)->str:
     if isinstance(e, httpx.InvalidURL): return f'not a valid URL: {e}'
     return f'{type(e).__name__}: {e}'
 
-# %% ../nbs/01_data.ipynb #5fa3a565
+# %% ../nbs/01_data.ipynb #ab244c08
 def fetch(
     url:str,                         # http(s) URL
     client:httpx.Client,             # a client made by `http_client`
@@ -222,10 +226,10 @@ def fetch(
     deadline = time.monotonic() + timeout
     for attempt in range(1, retries + 2):
         try: return (*_follow(client, url, deadline, max_bytes, max_redirects, allow_private, pace), attempt)
-        except _Retry as e: err = str(e)
+        except _Retry as e: err, dropped = str(e), False
         except httpx.InvalidURL as e: raise DownloadError(_transport_reason(e))
-        except httpx.HTTPError as e: err = _transport_reason(e)
-        pause = 0.1 * 2**(attempt - 1) * random.uniform(0.5, 1.5)
+        except httpx.HTTPError as e: err, dropped = _transport_reason(e), isinstance(e, httpx.RemoteProtocolError)
+        pause = 0 if dropped and attempt == 1 else 0.1 * 2**(attempt - 1) * random.uniform(0.5, 1.5)
         if attempt > retries or time.monotonic() + pause >= deadline: break
         time.sleep(pause)
     raise DownloadError(f'{err} (after {attempt} attempt{"s" * (attempt > 1)})')
@@ -282,18 +286,17 @@ def write_atomic(path:Path, data:bytes):
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
 
-# %% ../nbs/01_data.ipynb #6528312d
-def _download_one(url, label, dest, client, known, lock, max_pixels, **kw)->dict:
-    "Download one URL into its class folder under `dest`; return its report fields. Never raises."
+# %% ../nbs/01_data.ipynb #7fd69cd0
+def _download_one(url, label, dest, client, known, have, lock, max_pixels, **kw)->dict:
+    "Download one URL into its class folder under `dest` (`have`: files there by stem); return its report fields. Never raises."
     try:
         folder = class_folder(dest, label)
-        stem = url_name(url)
-        if old := [p for p in folder.glob(stem + '.*') if not p.name.endswith('.part')]:
-            data = old[0].read_bytes()
-            return dict(status='exists', path=str(old[0].relative_to(dest)), sha256=_sha256(data), **_size(data))
+        if old := have.get(folder/url_name(url)):
+            data = old.read_bytes()
+            return dict(status='exists', path=str(old.relative_to(dest)), sha256=_sha256(data), **_size(data))
         data, attempts = (decode_data_uri(url), 0) if url[:5].lower() == 'data:' else fetch(url, client, **kw)[::2]
         info = inspect_image(data, max_pixels)
-        path, sha = folder/(stem + SUFFIXES.get(info['format'], '.img')), _sha256(data)
+        path, sha = folder/(url_name(url) + SUFFIXES.get(info['format'], '.img')), _sha256(data)
         with lock: first = known.setdefault(sha, str(path.relative_to(dest)))
         base = dict(sha256=sha, width=info['width'], height=info['height'], bytes=len(data), attempts=attempts)
         if first != str(path.relative_to(dest)): return dict(status='duplicate', reason=f'same bytes as {first}', **base)
@@ -336,7 +339,7 @@ def save_report(report:pd.DataFrame, path:Path):
     "Write `report` as CSV atomically."
     write_atomic(path, report.to_csv(index=False).encode())
 
-# %% ../nbs/01_data.ipynb #bf8530c4
+# %% ../nbs/01_data.ipynb #364a192e
 def download_images(
     urls:pd.DataFrame|list,           # a table from `read_url_files`, or a list of URLs all of class `label`
     dest:Path|str,                    # folder receiving one subfolder per class and download_report.csv
@@ -352,9 +355,9 @@ def download_images(
     table = urls.reset_index(drop=True) if isinstance(urls, pd.DataFrame) else pd.DataFrame(
         dict(url=list(urls), label=label, source='', line=range(1, len(urls) + 1)))
     results, known, lock, pace = _repeated_urls(table), _known_hashes(dest), threading.Lock(), HostPace()
-    todo = [i for i in range(len(table)) if i not in results]
+    todo, have = [i for i in range(len(table)) if i not in results], {p.with_suffix(''): p for p in image_files(dest)}
     with http_client(workers) as client, ThreadPoolExecutor(workers) as pool:
-        futures = {pool.submit(_download_one, table.url[i], table.label[i], dest, client, known, lock, max_pixels,
+        futures = {pool.submit(_download_one, table.url[i], table.label[i], dest, client, known, have, lock, max_pixels,
                                timeout=timeout, pace=pace, **kw): i for i in todo}
         try:
             for f in _progress(as_completed(futures), len(futures), progress): results[futures[f]] = f.result()
@@ -389,16 +392,24 @@ def trainable(im:Image.Image)->tuple:
         im = _flatten(im)
     return (im.convert('RGB') if why else None), why
 
-# %% ../nbs/01_data.ipynb #9c6e1d63
+# %% ../nbs/01_data.ipynb #fce2ec4b
+def _encoded(im:Image.Image, fmt:str)->tuple:
+    "`(format, bytes)` of converted picture `im`: JPEG if the original `fmt` was, else PNG (fast compression: photos gain little from more)."
+    fmt, buf = 'JPEG' if fmt in ('JPEG', 'MPO') else 'PNG', io.BytesIO()
+    im.save(buf, fmt, **({'quality': 95} if fmt == 'JPEG' else {'compress_level': 1}))
+    return fmt, buf.getvalue()
+
 def _check_file(path:Path, max_pixels:int, checked_sha:str|None=None)->dict:
     "Verify one file (fully decoding it unless it is unchanged since `download_images` did): describe it, convert it if needed."
     try:
         data = path.read_bytes()
         if checked_sha and _sha256(data) == checked_sha:
             im = Image.open(io.BytesIO(data)); info = dict(format=im.format, width=im.width, height=im.height, mode=im.mode)
-        else: info = inspect_image(data, max_pixels)
-        fixed, why = trainable(Image.open(io.BytesIO(data)))
-        return dict(info, status='converted' if why else 'ok', reason='; '.join(why), fixed=fixed)
+        else: info, im = inspect_image(data, max_pixels), Image.open(io.BytesIO(data))
+        fixed, why = trainable(im)
+        res = dict(info, status='converted' if why else 'ok', reason='; '.join(why))
+        if why: res.update(fixed=_encoded(fixed, info['format']), fixed_size=fixed.size)   # encoded here, in the worker thread
+        return res
     except NotAnImage as e: return dict(status='quarantined', reason=str(e))
     except Exception as e: return dict(status='quarantined', reason=f'unreadable: {type(e).__name__}: {e}')
 
@@ -421,7 +432,7 @@ def quarantine(path:Path, root:Path, qdir:Path, reason:str)->Path:
         w.writerow([str(path.relative_to(root)), str(target.relative_to(qdir)), reason, time.strftime('%Y-%m-%d %H:%M:%S')])
     return target
 
-# %% ../nbs/01_data.ipynb #ce7c9f98
+# %% ../nbs/01_data.ipynb #ad6b8b0b
 def _apply_check(path:Path, root:Path, qdir:Path, res:dict)->dict:
     "Act on the verdict `res` for `path`: keep it, convert it or quarantine it; return its report row."
     row = dict(path=str(path.relative_to(root)), label=path.parent.name, status=res['status'], reason=res['reason'],
@@ -429,13 +440,12 @@ def _apply_check(path:Path, root:Path, qdir:Path, res:dict)->dict:
     if res['status'] == 'quarantined':
         row['moved_to'] = str(quarantine(path, root, qdir, res['reason']))
     elif res['status'] == 'converted':
-        fmt = 'JPEG' if res['format'] in ('JPEG', 'MPO') else 'PNG'
+        fmt, data = res['fixed']
         out = path.with_suffix(SUFFIXES[fmt]) if path.suffix.lower() != SUFFIXES[fmt] else path
         out = out if out == path else _free_path(out)
-        buf = io.BytesIO(); res['fixed'].save(buf, fmt, **({'quality': 95} if fmt == 'JPEG' else {}))
         row['moved_to'] = str(quarantine(path, root, qdir, 'original of a converted picture: ' + res['reason']))
-        write_atomic(out, buf.getvalue())
-        row.update(converted_to=str(out.relative_to(root)), width=res['fixed'].width, height=res['fixed'].height)
+        write_atomic(out, data)
+        row.update(converted_to=str(out.relative_to(root)), width=res['fixed_size'][0], height=res['fixed_size'][1])
     return row
 
 # %% ../nbs/01_data.ipynb #48c6ef67
