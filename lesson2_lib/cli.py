@@ -37,7 +37,7 @@ def parser()->argparse.ArgumentParser:
         for flags, kw in options: sp.add_argument(*flags, **kw)
     return p
 
-# %% ../nbs/09_cli.ipynb #d1316315
+# %% ../nbs/09_cli.ipynb #57fc8d87
 def main(argv:list|None=None)->int:
     "Run `lesson2` with `argv` (default: the command line) and return its exit code."
     args = parser().parse_args(argv)
@@ -45,6 +45,9 @@ def main(argv:list|None=None)->int:
     except (ValueError, OSError) as e:
         print(f'lesson2 {args.command}: error: {e}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f'lesson2 {args.command}: interrupted', file=sys.stderr)
+        return 130
 
 # %% ../nbs/09_cli.ipynb #52f2536b
 def emit(args, summary:dict, lines:list):
@@ -78,12 +81,12 @@ def _positive(kind, zero:bool=False):
         return v
     return parse
 
-# %% ../nbs/09_cli.ipynb #12ec9d84
+# %% ../nbs/09_cli.ipynb #2b1dae52
 @subcommand('download', 'Download the URLs in URL lists into one folder per class, reporting every URL.',
             opt('url_files', nargs='+', metavar='URL_FILE', help='text lists, one URL a line (class = file name), or CSVs with url,label columns'),
             opt('--dest', required=True, help='folder receiving one subfolder per class and download_report.csv'),
             opt('--allow-private', action='store_true', help='also fetch from loopback and private networks (for local testing)'),
-            opt('--workers', type=_positive(int), default=64, help='downloads at once (default: %(default)s)'),
+            opt('--workers', type=_positive(int), default=128, help='downloads at once (default: %(default)s)'),
             opt('--timeout', type=_positive(float), default=10, help='seconds allowed per URL, retries included (default: %(default)s)'),
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def download(args):

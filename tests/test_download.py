@@ -111,3 +111,29 @@ def test_data_commands_do_not_import_torch():
     code = "import sys, lesson2_lib.data, lesson2_lib.practice; print([m for m in ('torch', 'fastai') if m in sys.modules])"
     out = subprocess.run([str(BIN/'python'), '-c', code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == '[]'
+
+def test_ctrl_c_keeps_finished_files_and_the_report(site):
+    "Ctrl+C mid-run: exit 130, whole files only, a report row for every URL saying what was not done; a rerun finishes the job."
+    srv, m, tmp = site
+    slow = PracticeServer(tmp/'site', latency=0.3).start()
+    try:
+        urls = [slow.url('files', f'digits/{p}') for p in m.path[m.kind == 'clean']]
+        (tmp/'digits.txt').write_text('\n'.join(urls) + '\n')
+        dest = tmp/'out'
+        proc = subprocess.Popen([str(BIN/'lesson2'), 'download', str(tmp/'digits.txt'), '--dest', str(dest),
+                                 '--allow-private', '--workers', '2'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and len(image_files(dest) if dest.exists() else []) < 4: time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and 'interrupted' in err and 'Traceback' not in err, err
+        rep = pd.read_csv(dest/'download_report.csv', keep_default_na=False)
+        assert len(rep) == len(urls)
+        saved, skipped = rep[rep.status == 'ok'], rep[rep.reason.str.contains('interrupted')]
+        assert len(saved) >= 4 and len(skipped) > 0 and len(saved) + len(skipped) == len(urls)
+        assert sorted(saved.path) == sorted(str(p.relative_to(dest)) for p in image_files(dest))
+        assert_no_bad_files(dest)
+        r = lesson2('download', tmp/'digits.txt', '--dest', dest, '--allow-private', '--json')
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)['status'] == {'exists': len(saved), 'ok': len(skipped)}
+    finally: slow.stop()

@@ -67,7 +67,7 @@ def main():
     try:
         with server_process(bears, latency=0.15) as srv:
             urls = url_set(srv, bears)
-            for name, fn, timeout in [('fastai (defaults: 8 threads, 4 s)', run_fastai, 4), ('lesson2_lib (defaults: 64 threads, 10 s)', run_ours, 10),
+            for name, fn, timeout in [('fastai (defaults: 8 threads, 4 s)', run_fastai, 4), ('lesson2_lib (defaults: 128 threads, 10 s)', run_ours, 10),
                                       ('fastai, timeout 2 s', run_fastai, 2), ('lesson2_lib, timeout 2 s', run_ours, 2)]:
                 rows.append((name, fn(urls, tmp/name.split()[0]/str(timeout), timeout)))
         print(f'{len(urls)} URLs (200 photos + 16 bad), 150 ms latency per answer\n')
