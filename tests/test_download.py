@@ -1,5 +1,5 @@
 "Downloading as a user meets it: a real threaded HTTP server on 127.0.0.1, the `lesson2` command, kills and reruns."
-import json, os, signal, subprocess, time
+import contextlib, json, os, signal, subprocess, time
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -69,17 +69,25 @@ def test_unsafe_class_names_are_refused(tmp_path):
     assert set(rep.status) == {'refused'} and rep.reason.str.startswith('unusable class name').all()
     assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['download_report.csv']
 
-def test_kill_mid_download_then_resume(site):
+@contextlib.contextmanager
+def download_cut_short(site, name, workers, first=6, **popen):
+    "Start `lesson2 download` of the clean demo pictures from a slow server; yield (urls, dest, proc) once `first` files are saved."
     srv, m, tmp = site
     slow = PracticeServer(tmp/'site', latency=0.3).start()
     try:
         urls = [slow.url('files', f'digits/{p}') for p in m.path[m.kind == 'clean']]
-        (tmp/'digits.txt').write_text('\n'.join(urls) + '\n')
+        (tmp/name).write_text('\n'.join(urls) + '\n')
         dest = tmp/'out'
-        proc = subprocess.Popen([str(BIN/'lesson2'), 'download', str(tmp/'digits.txt'), '--dest', str(dest),
-                                 '--allow-private', '--workers', '2', '--json'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([str(BIN/'lesson2'), 'download', str(tmp/name), '--dest', str(dest),
+                                 '--allow-private', '--workers', str(workers)], **popen)
         deadline = time.time() + 60
-        while time.time() < deadline and len(image_files(dest) if dest.exists() else []) < 6: time.sleep(0.05)
+        while time.time() < deadline and len(image_files(dest) if dest.exists() else []) < first: time.sleep(0.05)
+        yield slow, urls, dest, proc
+    finally: slow.stop()
+
+def test_kill_mid_download_then_resume(site):
+    tmp = site[2]
+    with download_cut_short(site, 'digits.txt', workers=2, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as (slow, urls, dest, proc):
         proc.send_signal(signal.SIGKILL); proc.wait()
         finished = {p.stem for p in image_files(dest)}
         assert 6 <= len(finished) < len(urls), 'the kill should land mid-run'
@@ -93,7 +101,6 @@ def test_kill_mid_download_then_resume(site):
         assert not {Path(u).name for u in urls if url_name(u) in finished} & again, 'finished files were downloaded again'
         assert len(image_files(dest)) == len(urls)
         assert_no_bad_files(dest)
-    finally: slow.stop()
 
 def test_verify_and_dedupe_commands(site):
     srv, m, tmp = site
@@ -114,16 +121,8 @@ def test_data_commands_do_not_import_torch():
 
 def test_ctrl_c_keeps_finished_files_and_the_report(site):
     "Ctrl+C mid-run: exit 130, whole files only, a report row for every URL saying what was not done; a rerun finishes the job."
-    srv, m, tmp = site
-    slow = PracticeServer(tmp/'site', latency=0.3).start()
-    try:
-        urls = [slow.url('files', f'digits/{p}') for p in m.path[m.kind == 'clean']]
-        (tmp/'digits.txt').write_text('\n'.join(urls) + '\n')
-        dest = tmp/'out'
-        proc = subprocess.Popen([str(BIN/'lesson2'), 'download', str(tmp/'digits.txt'), '--dest', str(dest),
-                                 '--allow-private', '--workers', '2'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
-        while time.time() < deadline and len(image_files(dest) if dest.exists() else []) < 4: time.sleep(0.05)
+    tmp = site[2]
+    with download_cut_short(site, 'digits.txt', workers=2, first=4, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as (slow, urls, dest, proc):
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130 and 'interrupted' in err and 'Traceback' not in err, err
@@ -136,4 +135,3 @@ def test_ctrl_c_keeps_finished_files_and_the_report(site):
         r = lesson2('download', tmp/'digits.txt', '--dest', dest, '--allow-private', '--json')
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)['status'] == {'exists': len(saved), 'ok': len(skipped)}
-    finally: slow.stop()
