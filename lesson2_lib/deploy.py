@@ -62,7 +62,7 @@ def static_padding(model, size:int):
             setattr(parent, name, nn.Sequential(nn.ZeroPad2d(pad_same_arg(seen[c], c.kernel_size, c.stride, c.dilation)), conv))
     return model.eval()
 
-# %% ../nbs/04_deploy.ipynb #334cf154
+# %% ../nbs/04_deploy.ipynb #8946c610
 def export_model(
     learn,                        # a trained fastai Learner (its model is exported)
     out:Path|str,                 # folder receiving weights.safetensors, model.onnx and manifest.json
@@ -95,7 +95,10 @@ def export_model(
     return manifest
 
 def _write(path:Path, data:bytes):
-    part = path.with_name(f'.{path.name}.{os.getpid()}.part'); part.write_bytes(data); os.replace(part, path)
+    "Write `data` to `path` through a temporary name, removed if writing fails (a full disk leaves no partial file)."
+    part = path.with_name(f'.{path.name}.{os.getpid()}.part')
+    try: part.write_bytes(data); os.replace(part, path)
+    except BaseException: part.unlink(missing_ok=True); raise
 
 def _head_kind(model)->str:
     "'linear' for the fast path's pooling + linear head, 'fastai' for fastai's default head."
