@@ -20,7 +20,7 @@ def bomb_png(side:int=10_000)->bytes:
     buf = io.BytesIO(); Image.new('1', (side, side)).save(buf, 'PNG', optimize=True)
     return buf.getvalue()
 
-# %% ../nbs/01a_practice_server.ipynb #b2dba60b
+# %% ../nbs/01a_practice_server.ipynb #35a6e2ff
 class _Handler(BaseHTTPRequestHandler):
     "Answers one request of a `PracticeServer`."
     server_version, sys_version = 'PracticeServer/1.0', ''
@@ -34,6 +34,7 @@ class _Handler(BaseHTTPRequestHandler):
         handler = getattr(self, f'_{route.replace("-", "_").replace(".", "_")}', None)
         try: handler(rest, parts.query) if handler else self._send(404, b'<h1>Not found</h1>', 'text/html')
         except (BrokenPipeError, ConnectionResetError): pass
+        except ValueError as e: self._send(400, f'<h1>Bad request: {e}</h1>'.encode(), 'text/html')  # e.g. /status/abc
 
     def _send(self, code, body=b'', ctype='application/octet-stream', length=None, headers=()):
         self.send_response(code)
@@ -58,9 +59,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _busy(self, rest, q):
         seconds, _, path = rest.partition('/')
+        wait = float(seconds)   # a ValueError here answers 400
         with self.server.lock: first = path not in self.server.busy; self.server.busy.add(path)
         if not first: return self._files(path, q)
-        after = formatdate(time.time() + float(seconds), usegmt=True) if 'date' in q else seconds
+        after = formatdate(time.time() + wait, usegmt=True) if 'date' in q else seconds
         self._send(503, b'<h1>Busy, come back later</h1>', 'text/html', headers=[('Retry-After', after)])
     def _html(self, rest, q): self._send(200, b'<!DOCTYPE html><html><body><p>Please sign in to view this image.</p></body></html>', 'text/html')
     def _hang(self, rest, q): self.server.stopping.wait(60)
