@@ -12,10 +12,10 @@ from PIL import Image, ImageOps
 from .data import class_folder, find_duplicates, write_atomic, _free_path
 
 # %% auto #0
-__all__ = ['KEEP', 'DELETE', 'item_table', 'add_losses', 'oof_probs', 'label_issues', 'score_label_issues', 'similar_pairs',
-           'duplicate_pairs', 'score_duplicates', 'read_journal', 'append_journal', 'Decisions', 'apply_decisions',
-           'undo_decisions', 'thumbnail', 'clean_table', 'Cleaner', 'DuplicatesView', 'demo_clean', 'clean_report',
-           'read_decisions', 'load_for_cleaning']
+__all__ = ['KEEP', 'DELETE', 'item_table', 'add_losses', 'frozen_linear', 'feature_probs', 'oof_probs', 'label_issues',
+           'score_label_issues', 'similar_pairs', 'duplicate_pairs', 'score_duplicates', 'read_journal',
+           'append_journal', 'Decisions', 'apply_decisions', 'undo_decisions', 'thumbnail', 'clean_table', 'Cleaner',
+           'DuplicatesView', 'demo_clean', 'clean_report', 'read_decisions', 'load_for_cleaning']
 
 # %% ../nbs/03_clean.ipynb #a8c58175
 def item_table(learn)->pd.DataFrame:
@@ -31,14 +31,33 @@ def add_losses(
     learn,                      # a trained fastai Learner
     table:pd.DataFrame,         # rows with path and label (see `item_table`)
     bs:int=64,                  # pictures per batch
+    probs:np.ndarray|None=None, # class probabilities of the rows, already computed (default: the network predicts them)
 )->pd.DataFrame:                # `table` plus pred, prob (of pred) and loss (cross-entropy of the label)
     "Predict every picture of `table` with the validation transforms; add the prediction and the loss of its label."
     vocab, tabular = list(learn.dls.vocab), isinstance(learn.dls.train.items, pd.DataFrame)  # tables are read by column
     items = table[['path']] if tabular else list(table.path)
-    with learn.no_bar(): probs = learn.get_preds(dl=learn.dls.test_dl(items, bs=bs))[0].numpy()
+    if probs is None:
+        with learn.no_bar(): probs = learn.get_preds(dl=learn.dls.test_dl(items, bs=bs))[0].numpy()
     own = probs[np.arange(len(table)), [vocab.index(l) for l in table.label]]
     return table.assign(pred=[vocab[i] for i in probs.argmax(1)], prob=probs.max(1).round(4),
                         loss=(-np.log(np.clip(own, 1e-12, 1))).round(4))
+
+# %% ../nbs/03_clean.ipynb #948d602e
+def frozen_linear(learn):
+    "The head's linear layer when `learn` is a fast-path model whose body is still the pretrained one; else None."
+    import torch
+    from torch import nn
+    from lesson2_lib.train import efficientnet_lite0
+    head = learn.model[1]
+    if not (isinstance(head, nn.Sequential) and len(head) == 3 and isinstance(head[2], nn.Linear)): return None
+    pretrained = efficientnet_lite0().state_dict().values()  # the body is the network's first layers, in the same order
+    return head[2] if all(torch.equal(a.cpu(), b) for a, b in zip(learn.model[0].state_dict().values(), pretrained)) else None
+
+def feature_probs(lin, X:np.ndarray)->np.ndarray:
+    "Softmax probabilities of the linear layer `lin` on the features `X`."
+    import torch
+    W, b = lin.weight.detach().cpu(), lin.bias.detach().cpu()
+    return torch.softmax(torch.from_numpy(X) @ W.T + b, 1).numpy()
 
 # %% ../nbs/03_clean.ipynb #bb6c6bd8
 def oof_probs(
@@ -288,8 +307,11 @@ def thumbnail(path:Path|str, size:int=128)->bytes:
     return buf.getvalue()
 
 def clean_table(learn, size:int=224, cache:Path|str|None=None, progress:bool=True)->pd.DataFrame:
-    "Every item of `learn`'s data with its loss and label-issue score (see `add_losses`, `label_issues`)."
-    return label_issues(add_losses(learn, item_table(learn)), list(learn.dls.vocab), size, cache, progress)
+    "Every item of `learn`'s data with its loss and label-issue score; a fast-path model's losses come from cached features."
+    from lesson2_lib.train import embed_files
+    table, lin = item_table(learn), frozen_linear(learn)
+    probs = feature_probs(lin, embed_files(list(table.path), size, cache, progress=progress)) if lin is not None else None
+    return label_issues(add_losses(learn, table, probs=probs), list(learn.dls.vocab), size, cache, progress)
 
 # %% ../nbs/03_clean.ipynb #36662bb2
 def _caption(r)->str:
@@ -425,12 +447,14 @@ def demo_clean(
     manifest:pd.DataFrame,        # the demo manifest (what was planted where)
     where:dict|None=None,         # manifest path -> path under `root` (default: the same)
     size:int=224, cache=None,     # frozen features (see `label_issues`)
+    progress:bool=False,          # show progress bars
+    before:float|None=None,       # the first model's validation accuracy, when already known (saves a pass)
 )->dict:                          # scores, accuracies and the cleaned table's path
     "Clean the demo dataset as a reviewer who knows the manifest; score the rankings, retrain from cleaned.csv."
     from lesson2_lib.train import fast_learner, image_dls
     root, where = Path(root), where or dict(zip(manifest.path, manifest.path))
-    table = clean_table(learn, size, cache, progress=False)
-    pairs = duplicate_pairs(table, root, size, cache, progress=False)
+    table = clean_table(learn, size, cache, progress=progress)
+    pairs = duplicate_pairs(table, root, size, cache, progress=progress)
     mis = manifest[(manifest.kind == 'mislabel') & manifest.path.isin(where)]
     found, n = score_label_issues(table, {str(root/where[p]) for p in mis.path})
     dups = manifest[manifest.kind.isin(['exact_dup', 'near_dup']) & manifest.path.isin(where) & manifest.dup_of.isin(where)]
@@ -441,7 +465,8 @@ def demo_clean(
     reviewer.record({str(root/where[r.path]): r.true_label for r in mis.itertuples() if str(root/where[r.path]) in top})
     reviewer.record({p: DELETE for p in pairs.path})
     retrained = fast_learner(image_dls(reviewer.csv, size=size, flip=False), size, cache, progress=False)
-    with learn.no_bar(), retrained.no_bar(): before, after = float(learn.validate()[1]), float(retrained.validate()[1])
+    with learn.no_bar(), retrained.no_bar():
+        before, after = before if before is not None else float(learn.validate()[1]), float(retrained.validate()[1])
     return dict(mislabels=(found, n), duplicates=dup_scores, pairs=len(pairs), leaks=int(pairs.leak.sum()), changes=len(reviewer.choices),
                 before=before, after=after, cleaned=str(reviewer.csv))
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse, json, sys, time
 from pathlib import Path
 from . import __version__
+from .lesson import status_counts, FINE_TUNE  # light: the lesson module imports its heavy parts when run
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'FINE_TUNE_LR', 'opt', 'subcommand', 'parser', 'main', 'emit', 'download', 'verify', 'dedupe', 'train',
-           'clean', 'export', 'predict', 'serve', 'demo']
+__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'download', 'verify', 'dedupe', 'train', 'clean',
+           'export', 'predict', 'serve', 'demo']
 
 # %% ../nbs/09_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -55,10 +56,6 @@ def emit(args, summary:dict, lines:list):
     print(json.dumps(summary, indent=1, default=str) if getattr(args, 'json', False) else '\n'.join(lines))
 
 # %% ../nbs/09_cli.ipynb #36ebec10
-def _counts(series)->str:
-    "'3 ok, 1 failed' from a column of statuses."
-    return ', '.join(f'{n} {k}' for k, n in series.value_counts().items())
-
 def _top_reasons(report, status:str, n:int=5)->list:
     "Indented lines naming the `n` commonest reasons for rows with `status`."
     why = report.reason[report.status == status].astype(str).str.replace(r' \(after \d+ attempts?\)', '', regex=True)
@@ -68,7 +65,7 @@ def _status_summary(rep, noun:str, where:dict, report_path:Path, start:float, ex
     "(summary, lines) for a report with one row per `noun` and a `status` column; `explain` lists statuses whose reasons to print."
     summary = dict(where, **{noun: len(rep)}, status=rep.status.value_counts().to_dict(), report=str(report_path),
                    seconds=round(time.time() - start, 2))
-    lines = [f'{len(rep)} {noun} in {summary["seconds"]} s: {_counts(rep.status)}',
+    lines = [f'{len(rep)} {noun} in {summary["seconds"]} s: {status_counts(rep.status)}',
              *[line for status in explain for line in _top_reasons(rep, status)], f'report: {report_path}']
     return summary, lines
 
@@ -132,25 +129,35 @@ def dedupe(args):
     emit(args, summary, lines)
 
 # %% ../nbs/09_cli.ipynb #5f4993b5
+def _given(args, *names)->dict:
+    "The options among `names` that the user gave (argparse defaults are None), as keyword arguments."
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
 @subcommand('train', 'Train a classifier on an image folder by transfer learning from ImageNet (EfficientNet-Lite0, offline).',
             opt('data', metavar='DATA', help='image folder with one subfolder per class, or a cleaned.csv (path, label, is_valid)'),
             opt('--out', required=True, help='folder receiving learner.pkl, metrics.json and the portable export'),
-            opt('--epochs', type=int, default=1, help='epochs of training the whole network (default: %(default)s; 0 with --fast: head only)'),
-            opt('--fast', action='store_true', help='fit the head on cached frozen features first: seconds on a CPU'),
-            opt('--size', type=_positive(int), default=224, help='side of the square pictures are resized to (default: %(default)s)'),
+            opt('--epochs', type=_positive(int, zero=True), help='epochs of fine-tuning the whole network after the head; the better model '
+                'is kept (default: 0, the head alone: seconds on a CPU)'),
+            opt('--fastai', action='store_true', help="train as fastai's fine_tune does (a frozen epoch, then --epochs more): minutes on a CPU"),
+            opt('--lr', type=_positive(float), help='highest learning rate when fine-tuning (default: 0.001)'),
+            opt('--size', type=_positive(int), help='side of the square pictures are resized to (default: 224)'),
+            opt('--bs', type=_positive(int), help='pictures per batch (default: 64 up to 112 px, fewer above: 16 at 224 px)'),
+            opt('--seed', type=int, help='seed the shuffles and augmentations, for runs that repeat'),
             opt('--no-flip', action='store_true', help='do not mirror pictures while training (digits, text, signs)'),
+            opt('--fast', action='store_true', help=argparse.SUPPRESS),  # the old opt-in: the fast path is now the default
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def train(args):
-    "Train on an image folder; print accuracy and a diagnosis, save the Learner."
-    if not (Path(args.data).is_dir() or Path(args.data).suffix == '.csv' and Path(args.data).is_file()):
-        raise FileNotFoundError(f'no image folder (or cleaned.csv) at {args.data}')
+    "Train on an image folder; print accuracy, which model was kept and a diagnosis; save the Learner and its export."
     from lesson2_lib.train import train as fit
-    m = fit(args.data, args.out, epochs=args.epochs, fast=args.fast, size=args.size, flip=not args.no_flip, quiet=args.json)
-    how = ('fast path' + (f' + {args.epochs} epochs' if args.epochs else ', head only')) if args.fast else f'fine_tune({args.epochs})'
-    lines = [f'valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s ({how}, {args.size} px, '
+    kw = _given(args, 'epochs', 'lr', 'size', 'bs', 'seed') | dict(fast=not args.fastai, flip=not args.no_flip, quiet=args.json)
+    if args.fastai and not kw.get('epochs'): kw['epochs'] = 1
+    m = fit(args.data, args.out, **kw)
+    how = f"fastai fine_tune({m['epochs']})" if args.fastai else 'head on cached features' + (f" + {m['epochs']} epochs" if m['epochs'] else '')
+    lines = [f'valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s ({how}, {m["size"]} px, '
              f'{m["train_items"]} training / {m["valid_items"]} validation pictures)',
-             f'diagnosis: {m["diagnosis"]}', f'saved: {Path(args.out)/"learner.pkl"}, {Path(args.out)/"metrics.json"}, '
-             f'portable export (manifest.json, weights.safetensors, model.onnx)']
+             *([f'kept: {m["kept"]} (head alone {m["head_accuracy"]:.2%}, fine-tuned {m["tuned_accuracy"]:.2%})'] if m['epochs'] else []),
+             f'diagnosis: {m["diagnosis"]}', f'saved in {args.out}: learner.pkl, metrics.json and the portable export '
+             '(manifest.json, weights.safetensors, model.onnx)']
     emit(args, m, lines)
 
 # %% ../nbs/09_cli.ipynb #5f5562d5
@@ -229,95 +236,16 @@ def serve(args):
     print(f'serving {args.model} on http://{args.host}:{args.port}/ (Ctrl-C stops)', flush=True)
     run(args.model, args.host, args.port, args.max_bytes)
 
-# %% ../nbs/09_cli.ipynb #754bc5a0
-def _planted_summary(manifest)->str:
-    "One line saying how many files of each planted kind a demo manifest holds."
-    counts = manifest.kind.value_counts()
-    return ', '.join(f'{counts[k]} {k}' for k in counts.index if k != 'clean')
-
-# %% ../nbs/09_cli.ipynb #1c271438
-def _downloaded_names(report)->dict:
-    "Demo manifest path -> path under the download folder, for every URL that was saved."
-    from urllib.parse import unquote
-    ok = report[report.status.isin(['ok', 'exists'])]
-    return dict(zip(ok.url.str.extract(r'/files/[^/]+/(.+)$')[0].map(unquote), ok.path))
-
-def _demo_clean(dest:Path, manifest, run:dict)->tuple:
-    "Stage 4 of the demo: rank, score, clean as a reviewer who knows the manifest, retrain. (summary, lines)"
-    from lesson2_lib.clean import load_for_cleaning, demo_clean
-    t, images = time.time(), dest/'data'/'images'
-    learn, size = load_for_cleaning(dest/'model', images)
-    c = demo_clean(learn, images, manifest, _downloaded_names(run['downloaded']), size=size, cache=dest/'cache')
-    c['seconds'] = round(time.time() - t, 2)
-    (found, n), dups = c['mislabels'], c['duplicates']
-    exact = run['scores'].get('exact_dup', (0, 0))
-    return c, [f'[4] clean: {found}/{n} planted mislabels in the top {2 * n} label issues; '
-               + ', '.join(f'{a}/{b} {k}' for k, (a, b) in dups.items()) + f' found by the model ({exact[0]}/{exact[1]} exact_dup already refused at download); '
-               f'{c["leaks"]} duplicates leak across train/valid ({c["seconds"]} s)',
-               f'    a reviewer who knows the truth makes {c["changes"]} changes in {c["cleaned"]}; '
-               f'retrained: valid accuracy {c["before"]:.2%} -> {c["after"]:.2%}']
-
-# %% ../nbs/09_cli.ipynb #40beac86
-FINE_TUNE_LR = 3e-3  # tried on the demo's cleaned table: 3e-4 and 1e-3 (4 epochs) gave 94.7% and 96.4%, 3e-3 (6 epochs) 97.2-98.3%
-
-def _demo_fine_tune(dest:Path, cleaned:Path, epochs:int, seed:int)->tuple:
-    "Stage 5 of the demo: fine-tune the whole network on the cleaned table; the result replaces the model. (summary, lines)"
-    from lesson2_lib.train import train as fit
-    if not epochs: return dict(skipped=True), ['[5] fine-tune: skipped (--epochs 0); the head of stage 3 is the model']
-    m = fit(cleaned, dest/'model', epochs=epochs, fast=True, size=96, flip=False, lr=FINE_TUNE_LR, cache=dest/'cache', quiet=True, seed=seed)
-    return m, [f'[5] fine-tune: the whole network, {epochs} epoch{"s" * (epochs > 1)} on the cleaned table: valid accuracy '
-               f'{m["valid_accuracy"]:.2%} in {m["seconds"]} s; {m["diagnosis"]}']
-
-def _demo_deploy(dest:Path, data:Path)->tuple:
-    "Stage 6 of the demo: predict the held-back (validation) pictures of `data` with the portable export. (summary, lines)"
-    from lesson2_lib.deploy import Predictor, latency
-    from lesson2_lib.train import image_dls, item_paths, labels_of
-    t, valid = time.time(), image_dls(data, size=96, flip=False).valid
-    files, labels = item_paths(valid), [valid.vocab[i] for i in labels_of(valid)]
-    predictor, blobs = Predictor(dest/'model'), [f.read_bytes() for f in files]
-    right = sum(predictor.predict(b)['label'] == y for b, y in zip(blobs, labels))
-    ms = latency(predictor.predict, blobs[:100])
-    d = dict(pictures=len(files), accuracy=round(right / len(files), 4), latency_ms=ms, seconds=round(time.time() - t, 2))
-    return d, [f'[6] deploy: portable export in {dest/"model"} (manifest.json, weights.safetensors, model.onnx); '
-               f'predicting the {len(files)} held-back pictures from their bytes: accuracy {d["accuracy"]:.2%}, '
-               f'p50 {ms["p50"]} ms, p99 {ms["p99"]} ms per picture on the CPU']
-
 # %% ../nbs/09_cli.ipynb #3b68bc18
 @subcommand('demo', 'Run the whole lesson offline on the built-in handwritten-digits dataset.',
             opt('--dest', default='lesson2-demo', help='folder for everything the demo makes (default: %(default)s)'),
-            opt('--seed', type=int, default=42, help='seed of the demo dataset (default: %(default)s)'),
-            opt('--epochs', type=_positive(int, zero=True), default=6,
-                help='epochs of fine-tuning the whole network after cleaning (default: %(default)s, about two minutes '
-                     'on two cores; 0 skips it)'),
-            opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
+            opt('--seed', type=int, default=42, help='seed of the demo dataset and its training (default: %(default)s)'),
+            opt('--epochs', type=_positive(int, zero=True), default=FINE_TUNE['epochs'],
+                help='epochs of fine-tuning the whole network after cleaning (default: %(default)s, under a minute on two cores; 0 skips it)'),
+            opt('--json', action='store_true', help='print one machine-readable object at the end instead of each stage as it ends'))
 def demo(args):
-    "Build the demo dataset, then run each stage of the lesson on it."
-    from lesson2_lib.demo import demo_dataset
-    from lesson2_lib.data import demo_pipeline
-    start, dest = time.time(), Path(args.dest)
-    m = manifest = demo_dataset(dest/'dataset', seed=args.seed)
-    data = dict(path=str(dest/'dataset'), files=len(m), classes=m.true_label.nunique(),
-                planted=m.kind.value_counts().drop('clean').to_dict(), seconds=round(time.time() - start, 2))
-    lines = [f'lesson2 demo: offline, seed {args.seed}, working in {dest}',
-             f'[1] dataset: {data["files"]} files in {data["classes"]} classes at {data["path"]} ({data["seconds"]} s)',
-             f'    planted on purpose: {_planted_summary(m)}']
-    t = time.time()
-    run = demo_pipeline(dest/'dataset', m, dest/'data', progress=False)
-    d, v, dups = run['downloaded'], run['verified'], run['dups']
-    prep = dict(path=str(dest/'data'/'images'), download=d.status.value_counts().to_dict(), verify=v.status.value_counts().to_dict(),
-                duplicates=len(dups), caught={k: dict(caught=c, planted=n) for k, (c, n) in run['scores'].items()},
-                seconds=round(time.time() - t, 2))
-    lines += [f'[2] data: downloaded {len(d)} URLs from a local server into {prep["path"]} ({prep["seconds"]} s)',
-              f'    download: {_counts(d.status)}; verify: {_counts(v.status)}; {len(dups)} duplicates found',
-              '    caught: ' + ', '.join(f'{c}/{n} {k}' for k, (c, n) in run['scores'].items())]
-    from lesson2_lib.train import train as fit
-    m = fit(dest/'data'/'images', dest/'model', epochs=0, fast=True, size=96, flip=False, cache=dest/'cache', quiet=True)
-    lines += [f'[3] train: valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s (EfficientNet-Lite0 ImageNet body, '
-              f'head fitted on cached features, 96 px); model at {dest/"model"/"learner.pkl"}']
-    cleaned, clines = _demo_clean(dest, manifest, run)
-    tuned, tlines = _demo_fine_tune(dest, Path(cleaned['cleaned']), args.epochs, args.seed)
-    deployed, dlines = _demo_deploy(dest, dest/'data'/'images' if tuned.get('skipped') else Path(cleaned['cleaned']))
-    lines += clines + tlines + dlines
-    lines.append(f'done in {time.time() - start:.1f} s')
-    emit(args, dict(dataset=data, data=prep, train=m, clean=cleaned, fine_tune=tuned, deploy=deployed,
-                    seconds=round(time.time() - start, 2)), lines)
+    "Run each stage of the lesson on the built-in dataset, printing what it found as it finishes."
+    from lesson2_lib.lesson import run_demo
+    say = None if args.json else (lambda line: print(line, flush=True))
+    summary = run_demo(args.dest, args.seed, args.epochs, say=say, progress=not args.json and sys.stdout.isatty())
+    if args.json: print(json.dumps(summary, indent=1, default=str))

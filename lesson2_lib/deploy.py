@@ -44,12 +44,12 @@ def _versions()->dict:
 
 # %% ../nbs/04_deploy.ipynb #eea482b8
 def static_padding(model, size:int):
-    "A copy of `model` whose input-dependent 'SAME' paddings (timm's `Conv2dSame`) are fixed for `size` x `size` inputs."
+    "A CPU copy of `model` whose input-dependent 'SAME' paddings (timm's `Conv2dSame`) are fixed for `size` x `size` inputs."
     import copy, torch
     from torch import nn
     from timm.layers.conv2d_same import Conv2dSame
     from timm.layers.padding import pad_same_arg
-    model, seen = copy.deepcopy(model).eval(), {}
+    model, seen = copy.deepcopy(model).cpu().eval(), {}  # fastai may have moved the original to a GPU
     hooks = [m.register_forward_pre_hook(lambda m, args: seen.__setitem__(m, tuple(args[0].shape[-2:])))
              for m in model.modules() if isinstance(m, Conv2dSame)]
     with torch.no_grad(): model(torch.zeros(1, 3, size, size))
@@ -80,7 +80,7 @@ def export_model(
     norm = [t for t in learn.dls.after_batch if isinstance(t, Normalize)]
     mean, std = ([float(v) for v in norm[0].mean.flatten()], [float(v) for v in norm[0].std.flatten()]) if norm else ([0.0] * 3, [1.0] * 3)
     part = out/f'.weights.{os.getpid()}.part'
-    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(part)); os.replace(part, out/'weights.safetensors')
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(part)); os.replace(part, out/'weights.safetensors')
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -218,12 +218,13 @@ def latency(f, items:list, repeat:int=1)->dict:
 # %% ../nbs/04_deploy.ipynb #593f9c27
 def export_learner_file(pkl:Path|str, out:Path|str, size:int|None=None)->dict:
     "Convert a fastai `learn.export()` file into a portable export (trusted files only: it is unpickled)."
-    from fastai.learner import load_learner
     pkl = Path(pkl)
     if not pkl.is_file(): raise FileNotFoundError(f'no fastai export at {pkl}')
     metrics = json.loads((pkl.parent/'metrics.json').read_text()) if (pkl.parent/'metrics.json').is_file() else {}
     if not (size := size or metrics.get('size')): raise ValueError(f'the picture size is unknown: pass --size (no metrics.json next to {pkl})')
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='load_learner` uses')
+        warnings.filterwarnings('ignore', category=FutureWarning)  # torch's notes on its own deprecations, raised by fastai's imports
+        from fastai.learner import load_learner
         learn = load_learner(pkl)
     return export_model(learn, out, size, metrics={k: metrics[k] for k in ('valid_accuracy', 'valid_loss') if k in metrics})

@@ -16,11 +16,13 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 import pandas as pd
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, get_image_files, parent_label, RandomSplitter, ColReader,
                                ColSplitter, Resize, ResizeMethod, aug_transforms, vision_learner, model_meta, params, accuracy, L, Learner, set_seed)
+from fastai.callback.core import Callback
 
 # %% auto #0
 __all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'lesson_block',
            'read_table', 'image_dls', 'item_paths', 'load_image', 'to_input', 'cache_dir', 'frozen_body', 'embed_files',
-           'head_from_features', 'labels_of', 'fast_learner', 'BnEval', 'diagnose', 'train']
+           'head_from_features', 'labels_of', 'fast_learner', 'BnEval', 'train_scores', 'diagnose', 'batch_size',
+           'FirstFit', 'train']
 
 # %% ../nbs/02_train.ipynb #e382218d
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
@@ -144,6 +146,12 @@ def frozen_body(size:int=224, cache:Path|str|None=None):
     return ort.InferenceSession(str(onnx_path), opts, providers=['CPUExecutionProvider'])
 
 # %% ../nbs/02_train.ipynb #69192ad6
+def _readable(path, size:int)->np.ndarray:
+    "`load_image`, with an error naming the picture that cannot be read and what to do."
+    try: return load_image(path, size)
+    except (OSError, ValueError, SyntaxError) as e:
+        raise ValueError(f'{path}: cannot read the picture ({type(e).__name__}: {e}); run `lesson2 verify` on the folder first') from None
+
 def embed_files(
     files:list,                 # picture paths
     size:int=224,               # side of the square fed to the network
@@ -161,7 +169,7 @@ def embed_files(
         batches = [todo[i:i + bs] for i in range(0, len(todo), bs)]
         with ThreadPoolExecutor(4) as pool:
             for batch in _progress(batches, len(batches), progress):
-                pixels = np.stack(list(pool.map(lambda i: load_image(files[i], size), batch)))
+                pixels = np.stack(list(pool.map(lambda i: _readable(files[i], size), batch)))
                 for i, f in zip(batch, session.run(None, {'pixels': to_input(pixels)})[0]):
                     part = folder/f'.{keys[i]}.{os.getpid()}.npy'; np.save(part, f.astype(np.float32)); os.replace(part, folder/f'{keys[i]}.npy')
     return np.stack([np.load(folder/f'{k}.npy') for k in keys])
@@ -198,8 +206,6 @@ def fast_learner(
     return vision_learner(dls, efficientnet_lite0, custom_head=head, init=None, metrics=accuracy)  # init=None keeps the fitted head
 
 # %% ../nbs/02_train.ipynb #33bc8735
-from fastai.callback.core import Callback
-
 class BnEval(Callback):
     "Keep every BatchNorm layer on its running statistics while training (its affine parameters still learn)."
     order = 1
@@ -219,65 +225,125 @@ def _epochs(recorder)->tuple|None:
     err = 1 - col('accuracy') if 'accuracy' in names else (col('error_rate') if 'error_rate' in names else None)
     return col('train_loss'), col('valid_loss'), err
 
+def _error(learn, scores:list)->float|None:
+    "The error rate among `validate`'s metric values, from an accuracy or error_rate metric."
+    names = [getattr(m, 'name', '') for m in learn.metrics]
+    if 'accuracy' in names: return 1 - float(scores[names.index('accuracy')])
+    return float(scores[names.index('error_rate')]) if 'error_rate' in names else None
+
+# %% ../nbs/02_train.ipynb #d1d84893
+def train_scores(
+    learn,                  # a fastai Learner
+    max_items:int=512,      # measure on at most this many training items (a fixed random sample): plenty for a mean loss
+)->tuple:                   # (loss, error rate); the error rate is None without an accuracy or error_rate metric
+    "Loss and error rate of `learn` on its own training pictures, measured like validation (no augmentation); the Recorder is kept."
+    ds = learn.dls.train_ds
+    pick = np.sort(np.random.default_rng(0).permutation(len(ds))[:max_items])
+    if hasattr(ds, 'items'):   # validation transforms applied to the training items
+        items = ds.items.iloc[pick] if isinstance(ds.items, pd.DataFrame) else [ds.items[i] for i in pick]
+        dl = learn.dls.test_dl(items, with_labels=True)
+    else: dl = learn.dls.train.new(torch.utils.data.Subset(ds, pick.tolist()), shuffle=False, drop_last=False)  # plain tensors
+    rec = learn.recorder
+    kept = {k: getattr(rec, k) for k in ('lrs', 'iters', 'losses', 'values', 'metric_names') if hasattr(rec, k)}
+    with learn.no_bar(), learn.no_logging(): loss, *scores = learn.validate(dl=dl)
+    for k, v in kept.items(): setattr(rec, k, v)   # `validate` empties the Recorder: put the run's history back
+    return float(loss), _error(learn, scores)
+
 # %% ../nbs/02_train.ipynb #6cf41feb
 def diagnose(
-    learn_or_recorder,           # a fastai Learner (or its Recorder) after training
+    learn,                       # a fastai Learner after training (its Recorder holds the epochs)
+    clean:tuple|None=None,       # (loss, error rate) on the training pictures without augmentation (default: `train_scores`)
     n_classes:int|None=None,     # number of classes (default: the Learner's `dls.c`)
     explode:float=3.0,           # a validation loss this many times worse than guessing counts as exploded
     tolerance:float=0.01,        # a rise in error rate smaller than this is noise
 )->str:                          # the diagnosis, in words
-    "Say in words what a training run shows, by the lesson's rules of thumb."
-    rec = getattr(learn_or_recorder, 'recorder', learn_or_recorder)
-    if (epochs := _epochs(rec)) is None: return 'nothing to diagnose: no epoch with a validation score'
+    "Say in words what a training run shows, by the lesson's rules of thumb, comparing like with like."
+    if (epochs := _epochs(learn.recorder)) is None: return 'nothing to diagnose: no epoch with a validation score'
     train, valid, err = epochs
-    c = n_classes or getattr(getattr(learn_or_recorder, 'dls', None), 'c', None)
-    guess = math.log(c) if c else None  # the loss of guessing every class equally likely
-    if not np.isfinite(valid).all() or (guess and valid.max() > explode * guess) or valid[-1] > explode * valid[0]:
-        return f'learning rate far too high: validation loss reached {valid.max():.3g}{f" (guessing scores {guess:.2f})" if guess else ""}; try a rate 10x smaller'
+    guess = math.log(n_classes or learn.dls.c)  # the loss of guessing every class equally likely
+    if not np.isfinite(valid).all() or valid.max() > explode * guess or valid[-1] > explode * valid[0]:
+        return f'learning rate far too high: validation loss reached {valid.max():.3g} (guessing scores {guess:.2f}); try a rate 10x smaller'
     if err is not None and len(err) > 2 and err[-1] > err.min() + tolerance and err.argmin() < len(err) - 1:
         return (f'over-fitting: the error rate fell to {err.min():.2%} at epoch {err.argmin() + 1}, then rose to {err[-1]:.2%}; '
                 f'train for {err.argmin() + 1} epochs')
-    if train[-1] > valid[-1] or (guess and valid[-1] > 0.9 * guess):
-        return (f'under-fitting: training loss {train[-1]:.3g}, validation loss {valid[-1]:.3g}'
-                f'{f" (guessing scores {guess:.2f})" if guess else ""}; raise the learning rate or train for more epochs')
-    return (f'looks healthy: training loss {train[-1]:.3g} below validation loss {valid[-1]:.3g}'
-            + (f', error rate {err[-1]:.2%}' if err is not None else '') + ' (a lower training loss is normal, not over-fitting)')
+    loss, error = clean or train_scores(learn)
+    seen = f'training loss {loss:.3g} (no augmentation), validation loss {valid[-1]:.3g}'
+    if valid[-1] > 0.9 * guess or (error is not None and error > max(2 * tolerance, 0.5 * err[-1]) and loss > 0.7 * valid[-1]):
+        own = f', error rate {error:.2%} on its own training pictures' if error is not None else ''
+        return f'under-fitting: {seen}{own} (guessing scores {guess:.2f}); raise the learning rate or train for more epochs'
+    return (f'looks healthy: {seen}' + (f', error rate {err[-1]:.2%}' if err is not None else '')
+            + ' (doing better on the training pictures is normal, not over-fitting)')
 
 # %% ../nbs/02_train.ipynb #25a51c1c
-def train(
-    data:Path|str,              # image folder, one subfolder per class
-    out:Path|str,               # folder receiving learner.pkl, metrics.json and the portable export (04_deploy)
-    epochs:int=1,               # epochs of fine-tuning the whole network (fast path) or of `fine_tune`
-    fast:bool=True,             # fit the head on cached features first (seconds) instead of a frozen epoch
-    size:int=224,               # side of the square the pictures are resized to
-    flip:bool=True,             # mirror pictures at random while training
-    lr:float=1e-3,              # highest learning rate (the early layers get a tenth of it)
-    cache:Path|str|None=None,   # features cache (see `cache_dir`)
-    quiet:bool=False,           # no progress bars or per-epoch tables
-    seed:int|None=None,         # seed the random shuffles and augmentations, for runs that repeat (nearly: CPU sums vary a little)
-)->dict:                        # metrics: valid_accuracy, valid_loss, seconds, diagnosis, ...
-    "Train a classifier on the image folder `data`; save the Learner and its metrics in `out`."
-    start, out = time.time(), Path(out)
-    if seed is not None: set_seed(seed, reproducible=True)
-    table = Path(data).suffix == '.csv' and Path(data).is_file()
-    if not (table or Path(data).is_dir()): raise FileNotFoundError(f'no image folder (or cleaned.csv) at {data}')
+def batch_size(size:int)->int:
+    "Pictures per training batch at `size` px: 64 up to 112 px, then fewer, so fine-tuning peaks at a couple of GB."
+    return int(max(8, min(64, 64 * (112 / size) ** 2)))
+
+def _check_data(data:Path, epochs:int, fast:bool):
+    "Refuse what `train` cannot use, with a message naming what is wrong."
+    table = data.suffix == '.csv' and data.is_file()
+    if not (table or data.is_dir()): raise FileNotFoundError(f'no image folder (or cleaned.csv) at {data}')
     if len(classes := set(read_table(data).label) if table else {p.parent.name for p in get_image_files(data)}) < 2:
         raise ValueError(f'{data} needs pictures in at least two class subfolders, found {len(classes)}')
     if epochs < 0 or (epochs == 0 and not fast): raise ValueError('epochs must be at least 1 (or 0 with the fast path: head only)')
-    dls = image_dls(data, size=size, flip=flip)
+
+# %% ../nbs/02_train.ipynb #c9544f79
+class FirstFit(Callback):
+    "Keep the weights and validation scores at the end of the first fit (the frozen phase of fastai's `fine_tune`)."
+    order = 90  # after the Recorder has logged the epoch
+    def after_fit(self):
+        if not hasattr(self, 'scores'): self.state, self.scores = _weights(self.model), [float(v) for v in self.recorder.values[-1][1:3]]
+
+def _weights(model)->dict: return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+def _fine_tune(learn, epochs:int, fast:bool, lr:float)->dict:
+    "Fine-tune `learn`; keep the better of the model before (the head alone) and after; diagnose the run."
+    first = FirstFit()
+    if fast: first.scores, first.state = [float(v) for v in learn.validate()], _weights(learn.model)
+    if fast: learn.unfreeze(); learn.fit_one_cycle(epochs, lr_max=slice(lr / 10, lr), cbs=BnEval())
+    else: learn.fine_tune(epochs, base_lr=lr, cbs=first)
+    diagnosis = diagnose(learn)  # before validate(), which empties the Recorder
+    tuned = [float(v) for v in learn.validate()]
+    better = (tuned[1], -tuned[0]) >= (first.scores[1], -first.scores[0])
+    if not better: learn.model.load_state_dict(first.state)
+    return dict(kept='fine-tuned' if better else 'head only', head_accuracy=round(first.scores[1], 4),
+                tuned_accuracy=round(tuned[1], 4), diagnosis=diagnosis)
+
+# %% ../nbs/02_train.ipynb #a190e590
+def train(
+    data:Path|str,              # image folder, one subfolder per class, or a cleaned.csv table (path, label, is_valid)
+    out:Path|str,               # folder receiving learner.pkl, metrics.json and the portable export (04_deploy)
+    epochs:int=0,               # epochs of fine-tuning the whole network after the head (0: the head alone, seconds)
+    fast:bool=True,             # fit the head on cached features (seconds); False: fastai's `fine_tune` (a frozen epoch first)
+    size:int=224,               # side of the square the pictures are resized to
+    flip:bool=True,             # mirror pictures at random while training
+    lr:float=1e-3,              # highest learning rate when fine-tuning (the early layers get a tenth of it)
+    bs:int|None=None,           # pictures per batch (default: `batch_size(size)`)
+    cache:Path|str|None=None,   # features cache (see `cache_dir`)
+    quiet:bool=False,           # no progress bars or per-epoch tables
+    seed:int|None=None,         # seed the random shuffles and augmentations, for runs that repeat (nearly: CPU sums vary a little)
+    portable:bool=True,         # also write the portable export (skip it for a model that only feeds the next step)
+)->dict:                        # metrics: valid_accuracy, valid_loss, kept, diagnosis, seconds, ...
+    "Train a classifier on `data`, keeping the better of head-only and fine-tuned; save it with its metrics in `out`."
+    start, data, out = time.time(), Path(data).absolute(), Path(out).absolute()  # fastai joins relative names to learn.path
+    _check_data(data, epochs, fast)
+    if seed is not None: set_seed(seed, reproducible=True)
+    dls = image_dls(data, size=size, flip=flip, bs=bs or batch_size(size))
     learn = fast_learner(dls, size, cache, progress=not quiet) if fast else vision_learner(dls, efficientnet_lite0, metrics=accuracy)
     with contextlib.ExitStack() as stack:
         if quiet: stack.enter_context(learn.no_bar()); stack.enter_context(learn.no_logging())
-        if fast and epochs: learn.unfreeze(); learn.fit_one_cycle(epochs, lr_max=slice(lr / 10, lr), cbs=BnEval())
-        elif not fast: learn.fine_tune(epochs, base_lr=lr)
-        diagnosis = diagnose(learn) if epochs else 'head only: no epochs to diagnose'  # before validate(), which resets the recorder
+        run = _fine_tune(learn, epochs, fast, lr) if epochs else dict(kept='head only', diagnosis='head only: no epochs to diagnose')
         loss, acc = learn.validate()
+    metrics = dict(valid_accuracy=round(float(acc), 4), valid_loss=round(float(loss), 4), seconds=round(time.time() - start, 1),
+                   epochs=epochs, fast=fast, size=size, bs=dls.bs, lr=lr, classes=list(dls.vocab), train_items=len(dls.train_ds),
+                   valid_items=len(dls.valid_ds), **run)
+    _save(learn, out, metrics, portable)
+    return metrics
+
+def _save(learn, out:Path, metrics:dict, portable:bool=True):
+    "learner.pkl, the portable export (if `portable`) and metrics.json (written last) in `out`."
+    from lesson2_lib.deploy import export_model
     out.mkdir(parents=True, exist_ok=True)
     learn.export(out/'learner.pkl')
-    metrics = dict(valid_accuracy=round(float(acc), 4), valid_loss=round(float(loss), 4), seconds=round(time.time() - start, 1),
-                   epochs=epochs, fast=fast, size=size, classes=list(dls.vocab), train_items=len(dls.train_ds),
-                   valid_items=len(dls.valid_ds), diagnosis=diagnosis)
-    from lesson2_lib.deploy import export_model
-    export_model(learn, out, size, metrics={k: metrics[k] for k in ('valid_accuracy', 'valid_loss')})
+    if portable: export_model(learn, out, metrics['size'], metrics={k: metrics[k] for k in ('valid_accuracy', 'valid_loss')})
     (out/'metrics.json').write_text(json.dumps(metrics, indent=1))
-    return metrics

@@ -37,10 +37,10 @@ def run_in_kernel(path):
         pytest.fail(f'{path.name} failed in a real kernel at {where}\n\n{e}', pytrace=False)
 
 # The longest notebooks run in a real kernel only with `pytest -m slow`: nbdev_test runs them in every `make test`, they use
-# no widget comms or event loop of their own that nbdev_test's shell lacks (09_cli's demo and 02_train), and 03_clean's
+# no widget comms or event loop of their own that nbdev_test's shell lacks (08_lesson's and 09_cli's demos, 02_train), and 03_clean's
 # widgets are exercised in real JupyterLab by test_browser_clean.py. The rest (downloads inside the kernel's event loop,
 # the in-notebook app's widgets) run here every time.
-HEAVY = {'02_train.ipynb', '03_clean.ipynb', '09_cli.ipynb'}
+HEAVY = {'02_train.ipynb', '03_clean.ipynb', '08_lesson.ipynb', '09_cli.ipynb'}
 CASES = [pytest.param(p, marks=pytest.mark.slow) if p.name in HEAVY else p for p in NOTEBOOKS]
 
 @pytest.mark.parametrize('path', CASES, ids=lambda p: p.name)
