@@ -141,7 +141,7 @@ def _given(args, *names)->dict:
             opt('--fastai', action='store_true', help="train as fastai's fine_tune does (a frozen epoch, then --epochs more): minutes on a CPU"),
             opt('--lr', type=_positive(float), help='highest learning rate when fine-tuning (default: 0.001)'),
             opt('--size', type=_positive(int), help='side of the square pictures are resized to (default: 224)'),
-            opt('--bs', type=_positive(int), help='pictures per batch (default: 64 up to 112 px, fewer above: 16 at 224 px)'),
+            opt('--bs', type=_positive(int), help='pictures per batch (default: 12 at 224 px, more for smaller pictures, 64 at most)'),
             opt('--seed', type=int, help='seed the shuffles and augmentations, for runs that repeat'),
             opt('--no-flip', action='store_true', help='do not mirror pictures while training (digits, text, signs)'),
             opt('--fast', action='store_true', help=argparse.SUPPRESS),  # the old opt-in: the fast path is now the default
