@@ -152,7 +152,7 @@ def train(args):
     kw = _given(args, 'epochs', 'lr', 'size', 'bs', 'seed') | dict(fast=not args.fastai, flip=not args.no_flip, quiet=args.json)
     if args.fastai and not kw.get('epochs'): kw['epochs'] = 1
     m = fit(args.data, args.out, **kw)
-    how = f"fastai fine_tune({m['epochs']})" if args.fastai else 'head on cached features' + (f" + {m['epochs']} epochs" if m['epochs'] else '')
+    how = f"fastai fine_tune({m['epochs']})" if args.fastai else 'head on cached features' + (f" + {m['epochs']} epoch{'s' * (m['epochs'] > 1)}" if m['epochs'] else '')
     lines = [f'valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s ({how}, {m["size"]} px, '
              f'{m["train_items"]} training / {m["valid_items"]} validation pictures)',
              *([f'kept: {m["kept"]} (head alone {m["head_accuracy"]:.2%}, fine-tuned {m["tuned_accuracy"]:.2%})'] if m['epochs'] else []),
