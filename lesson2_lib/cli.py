@@ -136,7 +136,7 @@ def _given(args, *names)->dict:
 @subcommand('train', 'Train a classifier on an image folder by transfer learning from ImageNet (EfficientNet-Lite0, offline).',
             opt('data', metavar='DATA', help='image folder with one subfolder per class, or a cleaned.csv (path, label, is_valid)'),
             opt('--out', required=True, help='folder receiving learner.pkl, metrics.json and the portable export'),
-            opt('--epochs', type=_positive(int, zero=True), help='epochs of fine-tuning the whole network after the head; the better model '
+            opt('--epochs', type=_positive(int, zero=True), help='epochs of fine-tuning (all but the earliest layers) after the head; the better model '
                 'is kept (default: 0, the head alone: seconds on a CPU)'),
             opt('--fastai', action='store_true', help="train as fastai's fine_tune does (a frozen epoch, then --epochs more): minutes on a CPU"),
             opt('--lr', type=_positive(float), help='highest learning rate when fine-tuning (default: 0.001)'),
@@ -148,6 +148,8 @@ def _given(args, *names)->dict:
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def train(args):
     "Train on an image folder; print accuracy, which model was kept and a diagnosis; save the Learner and its export."
+    from lesson2_lib.data import training_data
+    training_data(args.data)  # a wrong path is refused before torch and fastai load (seconds)
     from lesson2_lib.train import train as fit
     kw = _given(args, 'epochs', 'lr', 'size', 'bs', 'seed') | dict(fast=not args.fastai, flip=not args.no_flip, quiet=args.json)
     if args.fastai and not kw.get('epochs'): kw['epochs'] = 1
@@ -241,7 +243,7 @@ def serve(args):
             opt('--dest', default='lesson2-demo', help='folder for everything the demo makes (default: %(default)s)'),
             opt('--seed', type=int, default=42, help='seed of the demo dataset and its training (default: %(default)s)'),
             opt('--epochs', type=_positive(int, zero=True), default=FINE_TUNE['epochs'],
-                help='epochs of fine-tuning the whole network after cleaning (default: %(default)s, under a minute on two cores; 0 skips it)'),
+                help='epochs of fine-tuning (all but the earliest layers) after cleaning (default: %(default)s, under a minute on two cores; 0 skips it)'),
             opt('--json', action='store_true', help='print one machine-readable object at the end instead of each stage as it ends'))
 def demo(args):
     "Run each stage of the lesson on the built-in dataset, printing what it found as it finishes."

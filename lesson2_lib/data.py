@@ -19,7 +19,7 @@ import httpx
 __all__ = ['URL_COLUMNS', 'MAGIC', 'SUFFIXES', 'RETRY_STATUS', 'USER_AGENT', 'IMAGE_SUFFIXES', 'NOT_IMAGES', 'REPORT_COLUMNS',
            'ZOOMS', 'DEMO_PORT', 'clean_url', 'read_url_file', 'read_url_files', 'Refused', 'is_public', 'check_url',
            'DownloadError', 'sniff', 'NotAnImage', 'inspect_image', 'retry_after', 'HostPace', 'fetch', 'http_client',
-           'decode_data_uri', 'url_name', 'class_folder', 'image_files', 'write_atomic', 'save_report',
+           'decode_data_uri', 'url_name', 'class_folder', 'image_files', 'training_data', 'write_atomic', 'save_report',
            'download_images', 'trainable', 'quarantine', 'verify_images', 'thumbnails', 'thumb_diff', 'find_duplicates',
            'quarantine_duplicates', 'presize_images', 'write_url_lists', 'converted_originals', 'score_demo',
            'demo_pipeline']
@@ -290,6 +290,12 @@ def image_files(folder:Path|str)->list:
     folder = Path(folder)
     return sorted(p for p in folder.glob('*/*') if p.is_file() and not p.name.startswith('.')
                   and not p.parent.name.startswith('.') and p.suffix.lower() not in NOT_IMAGES)
+
+def training_data(path:Path|str)->Path:
+    "`path` made absolute if it is an image folder or a `.csv` table; otherwise a clear FileNotFoundError (no heavy imports)."
+    path = Path(path).absolute()
+    if not (path.is_dir() or (path.suffix == '.csv' and path.is_file())): raise FileNotFoundError(f'no image folder (or cleaned.csv) at {path}')
+    return path
 
 # %% ../nbs/01_data.ipynb #b0adf1a2
 def write_atomic(path:Path, data:bytes):

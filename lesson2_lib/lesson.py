@@ -76,12 +76,12 @@ def stage_clean(dest:Path, manifest, run:dict, before:float|None=None, progress:
 
 # %% ../nbs/08_lesson.ipynb #3091bb3d
 def stage_fine_tune(dest:Path, cleaned:Path, epochs:int=FINE_TUNE['epochs'], seed:int=42, progress:bool=False)->tuple:
-    "[5] Fine-tune the whole network on the cleaned table, keeping it only if it beats the head: (metrics, lines)."
+    "[5] Fine-tune the network (all but its earliest layers) on the cleaned table, keeping it only if it beats the head: (metrics, lines)."
     from lesson2_lib.train import train
     if not epochs: return dict(skipped=True), ['[5] fine-tune: skipped (--epochs 0); the head of stage 3 is the model']
     size, lr = FINE_TUNE['size'], FINE_TUNE['lr']
     m = train(cleaned, dest/'model', epochs=epochs, size=size, flip=False, lr=lr, cache=dest/'cache', quiet=not progress, seed=seed)
-    return m, [f'[5] fine-tune: the whole network, {epochs} epoch{"s" * (epochs > 1)} at {size} px, learning rate {lr:g}, on the cleaned '
+    return m, [f'[5] fine-tune: all but the earliest layers, {epochs} epoch{"s" * (epochs > 1)} at {size} px, learning rate {lr:g}, on the cleaned '
                f'table: valid accuracy {m["tuned_accuracy"]:.2%} (the head alone: {m["head_accuracy"]:.2%}; kept: {m["kept"]}) in {m["seconds"]} s',
                f'    diagnosis: {m["diagnosis"]}']
 

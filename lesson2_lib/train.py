@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 from PIL import Image, ImageOps
-from .data import _sha256, _progress
+from .data import _sha256, _progress, training_data
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised inside fastai's imports
 import pandas as pd
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, get_image_files, parent_label, RandomSplitter, ColReader,
@@ -21,8 +21,8 @@ from fastai.callback.core import Callback
 # %% auto #0
 __all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'lesson_block',
            'read_table', 'image_dls', 'item_paths', 'load_image', 'to_input', 'cache_dir', 'frozen_body', 'embed_files',
-           'head_from_features', 'labels_of', 'fast_learner', 'BnEval', 'train_scores', 'diagnose', 'batch_size',
-           'FirstFit', 'train']
+           'head_from_features', 'labels_of', 'fast_learner', 'BnEval', 'freeze_early', 'train_scores', 'diagnose',
+           'batch_size', 'FirstFit', 'train']
 
 # %% ../nbs/02_train.ipynb #e382218d
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
@@ -214,6 +214,13 @@ class BnEval(Callback):
         for m in self.model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
 
+# %% ../nbs/02_train.ipynb #46b67a7e
+def freeze_early(learn)->Learner:
+    "Train all but the earliest layers (`learn`'s first parameter group, BatchNorm included) from now on."
+    learn.freeze_to(1)
+    for p in learn.splitter(learn.model)[0]: p.requires_grad_(False); p.grad = None  # an old gradient would still get weight decay
+    return learn
+
 # %% ../nbs/02_train.ipynb #9c54d4cb
 def _epochs(recorder)->tuple|None:
     "Per-epoch training loss, validation loss and error rate (None without an accuracy metric) from a fastai Recorder."
@@ -281,8 +288,7 @@ def batch_size(size:int)->int:
 
 def _check_data(data:Path, epochs:int, fast:bool):
     "Refuse what `train` cannot use, with a message naming what is wrong."
-    table = data.suffix == '.csv' and data.is_file()
-    if not (table or data.is_dir()): raise FileNotFoundError(f'no image folder (or cleaned.csv) at {data}')
+    table = training_data(data).suffix == '.csv'
     if len(classes := set(read_table(data).label) if table else {p.parent.name for p in get_image_files(data)}) < 2:
         raise ValueError(f'{data} needs pictures in at least two class subfolders, found {len(classes)}')
     if epochs < 0 or (epochs == 0 and not fast): raise ValueError('epochs must be at least 1 (or 0 with the fast path: head only)')
@@ -297,10 +303,10 @@ class FirstFit(Callback):
 def _weights(model)->dict: return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 def _fine_tune(learn, epochs:int, fast:bool, lr:float)->dict:
-    "Fine-tune `learn`; keep the better of the model before (the head alone) and after; diagnose the run."
+    "Fine-tune `learn` (all but its earliest layers); keep the better of the model before (the head alone) and after; diagnose the run."
     first = FirstFit()
     if fast: first.scores, first.state = [float(v) for v in learn.validate()], _weights(learn.model)
-    if fast: learn.unfreeze(); learn.fit_one_cycle(epochs, lr_max=slice(lr / 10, lr), cbs=BnEval())
+    if fast: freeze_early(learn); learn.fit_one_cycle(epochs, lr_max=slice(lr / 10, lr), cbs=BnEval())
     else: learn.fine_tune(epochs, base_lr=lr, cbs=first)
     diagnosis = diagnose(learn)  # before validate(), which empties the Recorder
     tuned = [float(v) for v in learn.validate()]
@@ -313,7 +319,7 @@ def _fine_tune(learn, epochs:int, fast:bool, lr:float)->dict:
 def train(
     data:Path|str,              # image folder, one subfolder per class, or a cleaned.csv table (path, label, is_valid)
     out:Path|str,               # folder receiving learner.pkl, metrics.json and the portable export (04_deploy)
-    epochs:int=0,               # epochs of fine-tuning the whole network after the head (0: the head alone, seconds)
+    epochs:int=0,               # epochs of fine-tuning (all but the earliest layers) after the head (0: the head alone, seconds)
     fast:bool=True,             # fit the head on cached features (seconds); False: fastai's `fine_tune` (a frozen epoch first)
     size:int=224,               # side of the square the pictures are resized to
     flip:bool=True,             # mirror pictures at random while training
