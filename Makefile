@@ -58,7 +58,8 @@ test: $(STAMP) $(CHROMIUM)
 bench: $(STAMP)
 	@shopt -s nullglob; files=(tests/bench/bench_*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet"; fi; \
-	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
+	failed=(); for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || failed+=("$$f"); done; \
+	if [ $${#failed[@]} -gt 0 ]; then echo "make bench: these benchmarks failed: $${failed[*]}"; exit 1; fi
 
 # Re-pin the working set from the current environment.
 freeze: $(STAMP)

@@ -20,9 +20,15 @@ __all__ = ['PAGE', 'Refusal', 'read_limited', 'uploaded_file', 'make_app', 'serv
 # %% ../nbs/04a_app.ipynb #1ca3313a
 class Refusal(Exception):
     "An HTTP error answer: status code and message."
-    def __init__(self, status:int, message:str): super().__init__(message); self.status = status
+    def __init__(self,
+        status:int,     # the HTTP status code of the answer (400, 413, 415, ...)
+        message:str,    # what was wrong, in words, for the JSON answer
+    ): super().__init__(message); self.status = status
 
-async def read_limited(request:Request, limit:int)->bytes:
+async def read_limited(
+    request:Request,   # the Starlette request whose body is read
+    limit:int,         # the most bytes accepted
+)->bytes:
     "The request body, refusing (413) as soon as it is larger than `limit` bytes."
     declared = request.headers.get('content-length')
     if declared and declared.isdigit() and int(declared) > limit: raise Refusal(413, f'upload larger than the limit of {limit:,} bytes')
@@ -33,7 +39,11 @@ async def read_limited(request:Request, limit:int)->bytes:
     return bytes(body)
 
 # %% ../nbs/04a_app.ipynb #408cb652
-async def uploaded_file(request:Request, limit:int, field:str='file')->bytes:
+async def uploaded_file(
+    request:Request,    # a multipart/form-data POST
+    limit:int,          # the most bytes accepted for the whole body
+    field:str='file',   # the form field holding the picture
+)->bytes:
     "The bytes of the file uploaded in `field` of a multipart form, or a `Refusal` saying what is wrong."
     if not request.headers.get('content-type', '').startswith('multipart/form-data'):
         raise Refusal(415, 'send the picture as multipart/form-data with a field named "file"')
@@ -115,7 +125,12 @@ def make_app(
     return app
 
 # %% ../nbs/04a_app.ipynb #ed86bbf7
-def serve(export_dir:Path|str, host:str='127.0.0.1', port:int=8000, max_bytes:int=10_000_000):
+def serve(
+    export_dir:Path|str,          # a portable export folder (see 04_deploy)
+    host:str='127.0.0.1',         # address to listen on (0.0.0.0: every network interface)
+    port:int=8000,                # port to listen on
+    max_bytes:int=10_000_000,     # largest upload accepted
+):
     "Serve `export_dir` with uvicorn until interrupted (from a terminal: it blocks)."
     import asyncio, uvicorn
     try: asyncio.get_running_loop()
@@ -133,6 +148,7 @@ def uploaded_bytes(upload:W.FileUpload)->bytes|None:
 
 def notebook_app(predictor:Predictor)->W.VBox:
     "The lesson's in-notebook classifier: upload a photo, press Classify, see it and the prediction."
+    from IPython.display import display
     upload, run = W.FileUpload(accept='image/*', multiple=False), W.Button(description='Classify')
     out, label = W.Output(), W.Label('Upload a photo, then press Classify.')
     def classify(_=None):

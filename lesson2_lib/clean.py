@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageOps
-from .data import class_folder, find_duplicates, write_atomic, _free_path
+from .core import write_atomic, free_path, open_picture
+from .data import class_folder, find_duplicates
 
 # %% auto #0
 __all__ = ['KEEP', 'DELETE', 'item_table', 'add_losses', 'frozen_linear', 'feature_probs', 'oof_probs', 'label_issues',
@@ -53,7 +54,10 @@ def frozen_linear(learn):
     pretrained = efficientnet_lite0().state_dict().values()  # the body is the network's first layers, in the same order
     return head[2] if all(torch.equal(a.cpu(), b) for a, b in zip(learn.model[0].state_dict().values(), pretrained)) else None
 
-def feature_probs(lin, X:np.ndarray)->np.ndarray:
+def feature_probs(
+    lin,              # the model's final linear layer
+    X:np.ndarray,     # pooled features, one row per picture
+)->np.ndarray:
     "Softmax probabilities of the linear layer `lin` on the features `X`."
     import torch
     W, b = lin.weight.detach().cpu(), lin.bias.detach().cpu()
@@ -174,7 +178,10 @@ def read_journal(journal:Path)->dict:
         choices[rec['path']] = rec['choice']
     return choices
 
-def append_journal(journal:Path, records:list):
+def append_journal(
+    journal:Path,     # the JSON-lines journal file
+    records:list,     # dicts to append, one line each
+):
     "Append `records` to the journal and flush them to disk before returning."
     with open(journal, 'a') as f:
         f.writelines(json.dumps(r) + '\n' for r in records)
@@ -257,7 +264,7 @@ def apply_decisions(
     moves, batch, done = _planned_moves(root, {p: c for p, c in choices.items() if c != KEEP}, trash), time.strftime('%Y%m%d-%H%M%S-') + os.urandom(3).hex(), []
     for src, folder, choice in moves:
         folder.mkdir(parents=True, exist_ok=True)
-        dst = _free_path(folder/src.name)
+        dst = free_path(folder/src.name)
         shutil.move(str(src), str(dst))
         done.append(dict(batch=batch, source=str(src.relative_to(root)), target=str(dst), choice=choice))
         append_journal(root/'clean_moves.jsonl', done[-1:])
@@ -297,16 +304,22 @@ def undo(self:Decisions)->pd.DataFrame:
 # %% ../nbs/03_clean.ipynb #4bcedb0a
 import ipywidgets as W
 
-def thumbnail(path:Path|str, size:int=128)->bytes:
+def thumbnail(
+    path:Path|str,   # a picture file
+    size:int=128,    # the longest side of the thumbnail, in pixels
+)->bytes:
     "A JPEG thumbnail of the picture at `path`, at most `size` pixels on its long side."
-    with Image.open(path) as im:
-        im.draft('RGB', (size, size))
-        im = ImageOps.exif_transpose(im).convert('RGB')
-        im.thumbnail((size, size))
-        buf = io.BytesIO(); im.save(buf, 'JPEG', quality=85)
+    im = open_picture(path, size)
+    im.thumbnail((size, size))
+    buf = io.BytesIO(); im.save(buf, 'JPEG', quality=85)
     return buf.getvalue()
 
-def clean_table(learn, size:int=224, cache:Path|str|None=None, progress:bool=True)->pd.DataFrame:
+def clean_table(
+    learn,                        # a trained fastai Learner
+    size:int=224,                 # picture size of the cached features (fast-path models)
+    cache:Path|str|None=None,     # features cache (see `cache_dir`)
+    progress:bool=True,           # show a progress bar
+)->pd.DataFrame:
     "Every item of `learn`'s data with its loss and label-issue score; a fast-path model's losses come from cached features."
     from lesson2_lib.train import embed_files
     table, lin = item_table(learn), frozen_linear(learn)
@@ -327,7 +340,8 @@ class Cleaner:
         table:pd.DataFrame|None=None,     # precomputed `clean_table(learn)` (computed when absent)
         root:Path|str|None=None,          # dataset folder (default: the data's folder)
         per_page:int=24,                  # thumbnails per page
-        size:int=224, cache=None,         # passed to `clean_table`
+        size:int=224,                     # picture size, passed to `clean_table`
+        cache=None,                       # features cache, passed to `clean_table`
     ):
         self.vocab, self.per_page, self.page, self._thumbs = list(learn.dls.vocab), per_page, 0, {}
         self.table = (table if table is not None else clean_table(learn, size, cache)).reset_index(drop=True)
@@ -411,7 +425,11 @@ def change(self:Cleaner)->list:
 # %% ../nbs/03_clean.ipynb #ad0f0fa4
 class DuplicatesView:
     "Duplicate pairs side by side, each picture with a keep/delete choice journalled in `decisions`."
-    def __init__(self, pairs:pd.DataFrame, decisions:Decisions, per_page:int=8):
+    def __init__(self,
+        pairs:pd.DataFrame,       # near-duplicate pairs, as `duplicate_pairs` returns them
+        decisions:Decisions,      # the decisions the choices are recorded in (shared with the Cleaner)
+        per_page:int=8,           # pairs shown per page
+    ):
         self.pairs = pairs.sort_values('cosine', ascending=False).reset_index(drop=True)
         self.decisions, self.per_page, self.page = decisions, per_page, 0
         self.prev, self.next, self.status = W.Button(description='◀ previous'), W.Button(description='next ▶'), W.HTML()
@@ -446,7 +464,8 @@ def demo_clean(
     root:Path|str,                # folder holding the data `learn` was trained on
     manifest:pd.DataFrame,        # the demo manifest (what was planted where)
     where:dict|None=None,         # manifest path -> path under `root` (default: the same)
-    size:int=224, cache=None,     # frozen features (see `label_issues`)
+    size:int=224,                 # picture size of the frozen features (see `label_issues`)
+    cache=None,                   # features cache (see `cache_dir`)
     progress:bool=False,          # show progress bars
     before:float|None=None,       # the first model's validation accuracy, when already known (saves a pass)
 )->dict:                          # scores, accuracies and the cleaned table's path

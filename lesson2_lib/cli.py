@@ -20,7 +20,11 @@ def opt(*flags, **kw)->tuple:
     "One option of a subcommand: `argparse.add_argument`'s arguments."
     return flags, kw
 
-def subcommand(name:str, help:str, *options:tuple):
+def subcommand(
+    name:str,          # the subcommand's name: `lesson2 name`
+    help:str,          # one line shown by `lesson2 --help`
+    *options:tuple,    # its options, each made by `opt`
+):
     "Register the decorated `f(args)` as `lesson2 name`, taking `options` (made by `opt`)."
     def register(f):
         SUBCOMMANDS[name] = (help, options, f)
@@ -51,7 +55,11 @@ def main(argv:list|None=None)->int:
         return 130
 
 # %% ../nbs/09_cli.ipynb #52f2536b
-def emit(args, summary:dict, lines:list):
+def emit(
+    args,              # the parsed command line (its `json` flag decides)
+    summary:dict,      # the machine-readable result
+    lines:list,        # the same for a person, one string per line
+):
     "Print `summary` as JSON when `--json` was given, else the human-readable `lines`."
     print(json.dumps(summary, indent=1, default=str) if getattr(args, 'json', False) else '\n'.join(lines))
 
@@ -151,9 +159,10 @@ def train(args):
     from lesson2_lib.data import training_data
     training_data(args.data)  # a wrong path is refused before torch and fastai load (seconds)
     from lesson2_lib.train import train as fit
+    from lesson2_lib.deploy import export_model
     kw = _given(args, 'epochs', 'lr', 'size', 'bs', 'seed') | dict(fast=not args.fastai, flip=not args.no_flip, quiet=args.json)
     if args.fastai and not kw.get('epochs'): kw['epochs'] = 1
-    m = fit(args.data, args.out, **kw)
+    m = fit(args.data, args.out, export=export_model, **kw)
     how = f"fastai fine_tune({m['epochs']})" if args.fastai else 'head on cached features' + (f" + {m['epochs']} epoch{'s' * (m['epochs'] > 1)}" if m['epochs'] else '')
     lines = [f'valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s ({how}, {m["size"]} px, '
              f'{m["train_items"]} training / {m["valid_items"]} validation pictures)',
@@ -166,7 +175,7 @@ def train(args):
 def _clean_report(args, data:Path):
     "The `clean --model` branch: rank the pictures and write the report."
     from lesson2_lib.clean import load_for_cleaning, clean_report
-    from lesson2_lib.data import write_atomic
+    from lesson2_lib.core import write_atomic
     learn, size = load_for_cleaning(args.model, data)
     rep = clean_report(learn, data, size, progress=not args.json)
     out = Path(args.report or Path(args.model)/'clean_report.csv')

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #df90e88e
 from __future__ import annotations
-import base64, binascii, csv, hashlib, io, ipaddress, os, queue, random, re, shutil, socket, tempfile, threading, time
+import base64, binascii, csv, io, ipaddress, os, queue, random, re, shutil, socket, threading, time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -12,17 +12,17 @@ from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageOps
+from PIL import Image
 import httpx
+from .core import write_atomic, free_path, sha256, with_progress, upright, open_picture
 
 # %% auto #0
 __all__ = ['URL_COLUMNS', 'MAGIC', 'SUFFIXES', 'RETRY_STATUS', 'USER_AGENT', 'IMAGE_SUFFIXES', 'NOT_IMAGES', 'REPORT_COLUMNS',
-           'ZOOMS', 'DEMO_PORT', 'clean_url', 'read_url_file', 'read_url_files', 'Refused', 'is_public', 'check_url',
+           'ZOOMS', 'clean_url', 'read_url_file', 'read_url_files', 'Refused', 'is_public', 'check_url',
            'DownloadError', 'sniff', 'NotAnImage', 'inspect_image', 'retry_after', 'HostPace', 'fetch', 'http_client',
-           'decode_data_uri', 'url_name', 'class_folder', 'image_files', 'training_data', 'write_atomic', 'save_report',
+           'decode_data_uri', 'url_name', 'class_folder', 'image_files', 'training_data', 'save_report',
            'download_images', 'trainable', 'quarantine', 'verify_images', 'thumbnails', 'thumb_diff', 'find_duplicates',
-           'quarantine_duplicates', 'presize_images', 'write_url_lists', 'converted_originals', 'score_demo',
-           'demo_pipeline']
+           'quarantine_duplicates', 'presize_images']
 
 # %% ../nbs/01_data.ipynb #975c47a6
 def clean_url(line:str)->str:
@@ -162,7 +162,11 @@ def retry_after(value:str|None)->float|None:
 # %% ../nbs/01_data.ipynb #6ddb91ab
 class HostPace:
     "How fast each host has answered so far, to tell a stuck request from a slow one."
-    def __init__(self, min_answers:int=8, factor:float=3.0, floor:float=0.5):
+    def __init__(self,
+        min_answers:int=8,    # answers from a host needed before its pace is trusted
+        factor:float=3.0,     # wait this many times the host's typical answer time
+        floor:float=0.5,      # but never less than this many seconds
+    ):
         self.min_answers, self.factor, self.floor = min_answers, factor, floor
         self.seen, self.lock = {}, threading.Lock()
 
@@ -268,13 +272,14 @@ def decode_data_uri(uri:str)->bytes:
     except (binascii.Error, ValueError) as e: raise DownloadError(f'bad data URI: {e}')
 
 # %% ../nbs/01_data.ipynb #12f60f7b
-def _sha256(data:bytes)->str: return hashlib.sha256(data).hexdigest()
-
 def url_name(url:str)->str:
     "The stable file stem of the picture downloaded from `url`."
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
+    return sha256(url.encode())[:16]
 
-def class_folder(dest:Path, label:str)->Path:
+def class_folder(
+    dest:Path,     # the dataset folder
+    label:str,     # a class name, as given in a URL list or a table
+)->Path:
     "The folder for class `label` under `dest`; `Refused` for names that could escape it."
     label = str(label)
     if not re.fullmatch(r'\w[\w .+-]{0,99}', label) or label != label.strip():
@@ -297,17 +302,6 @@ def training_data(path:Path|str)->Path:
     if not (path.is_dir() or (path.suffix == '.csv' and path.is_file())): raise FileNotFoundError(f'no image folder (or cleaned.csv) at {path}')
     return path
 
-# %% ../nbs/01_data.ipynb #b0adf1a2
-def write_atomic(path:Path, data:bytes):
-    "Write `data` to `path` through a temporary file, so `path` is never seen half-written."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-
 # %% ../nbs/01_data.ipynb #09c64b22
 def _fate(e:Exception)->dict:
     "Report fields of a URL whose download or check raised `e`."
@@ -320,14 +314,14 @@ def _fetch_one(url, label, dest, client, have, **kw)->dict:
     folder = class_folder(dest, label)
     if old := have.get(folder/url_name(url)):
         data = old.read_bytes()
-        return dict(status='exists', path=str(old.relative_to(dest)), sha256=_sha256(data), **_size(data))
+        return dict(status='exists', path=str(old.relative_to(dest)), sha256=sha256(data), **_size(data))
     data, attempts = (decode_data_uri(url), 0) if url[:5].lower() == 'data:' else fetch(url, client, **kw)[::2]
     return dict(data=data, attempts=attempts, folder=folder)
 
 def _store_one(url, got, dest, known, lock, max_pixels)->dict:
     "Check the bytes `_fetch_one` got for `url` and save them under the URL's stable name, unless the same bytes are saved already."
     data, info = got['data'], inspect_image(got['data'], max_pixels)
-    path, sha = got['folder']/(url_name(url) + SUFFIXES.get(info['format'], '.img')), _sha256(data)
+    path, sha = got['folder']/(url_name(url) + SUFFIXES.get(info['format'], '.img')), sha256(data)
     with lock: first = known.setdefault(sha, str(path.relative_to(dest)))
     base = dict(sha256=sha, width=info['width'], height=info['height'], bytes=len(data), attempts=got['attempts'])
     if first != str(path.relative_to(dest)): return dict(status='duplicate', reason=f'same bytes as {first}', **base)
@@ -345,7 +339,7 @@ REPORT_COLUMNS = ['status', 'reason', 'path', 'sha256', 'width', 'height', 'byte
 def _known_hashes(dest:Path)->dict:
     "sha256 -> relative path of every picture already under `dest`, after removing stale temporary files."
     for p in dest.glob('*/.*.part'): p.unlink()
-    return {_sha256(p.read_bytes()): str(p.relative_to(dest)) for p in image_files(dest)}
+    return {sha256(p.read_bytes()): str(p.relative_to(dest)) for p in image_files(dest)}
 
 def _repeated_urls(table:pd.DataFrame)->dict:
     "Row number -> report fields, for rows whose URL already appeared on an earlier row."
@@ -357,13 +351,10 @@ def _repeated_urls(table:pd.DataFrame)->dict:
     return repeats
 
 # %% ../nbs/01_data.ipynb #e8b04489
-def _progress(items, total:int, show:bool):
-    "Wrap `items` in a fastprogress bar when `show`."
-    if not show: return items
-    from fastprogress.fastprogress import progress_bar
-    return progress_bar(items, total=total)
-
-def save_report(report:pd.DataFrame, path:Path):
+def save_report(
+    report:pd.DataFrame,   # a download or verify report
+    path:Path,             # the CSV file to write
+):
     "Write `report` as CSV atomically."
     write_atomic(path, report.to_csv(index=False).encode())
 
@@ -382,31 +373,50 @@ def download_images(
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     table = urls.reset_index(drop=True) if isinstance(urls, pd.DataFrame) else pd.DataFrame(
         dict(url=list(urls), label=label, source='', line=range(1, len(urls) + 1)))
-    results, known, lock, pace = _repeated_urls(table), _known_hashes(dest), threading.Lock(), HostPace()
-    todo, have = [i for i in range(len(table)) if i not in results], {p.with_suffix(''): p for p in image_files(dest)}
-    done, room = queue.SimpleQueue(), threading.BoundedSemaphore(workers)   # (row, fate) pairs; places for fetched bytes
-    def check(i, got):
-        try: done.put((i, _store_one(table.url[i], got, dest, known, lock, max_pixels)))
-        except Exception as e: done.put((i, _fate(e)))
-        finally: room.release()
-    def download(i):
-        try: got = _fetch_one(table.url[i], table.label[i], dest, client, have, timeout=timeout, pace=pace, **kw)
-        except Exception as e: return done.put((i, _fate(e)))
-        if 'status' in got: return done.put((i, got))
-        room.acquire()
-        try: checkers.submit(check, i, got)
-        except RuntimeError: room.release(); done.put((i, dict(status='failed', reason='downloaded, not checked: the run was interrupted')))
-    with http_client(workers) as client, ThreadPoolExecutor(workers) as pool, ThreadPoolExecutor(os.cpu_count() or 2) as checkers:
-        for i in todo: pool.submit(download, i)
-        try:
-            for _ in _progress(range(len(todo)), len(todo), progress): i, fate = done.get(); results[i] = fate
-        finally:   # on an interrupt: finish what is running (files appear whole or not at all), cancel the rest
-            pool.shutdown(cancel_futures=True); checkers.shutdown(cancel_futures=True)
-            while not done.empty(): i, fate = done.get(); results[i] = fate
-            fates = pd.DataFrame([results.get(i, dict(status='failed', reason='not attempted: the run was interrupted'))
-                                  for i in range(len(table))], columns=REPORT_COLUMNS)
-            report = pd.concat([table, fates.fillna({'reason': '', 'path': '', 'sha256': ''})], axis=1)
-            save_report(report, dest/'download_report.csv')
+    results = _repeated_urls(table)
+    job = _Downloads(table, dest, workers, max_pixels, dict(timeout=timeout, **kw))
+    try: job.run([i for i in range(len(table)) if i not in results], results, progress)
+    finally: report = _final_report(table, results, dest)  # also after Ctrl+C: what finished is reported
+    return report
+
+class _Downloads:
+    "One run of `download_images`: `workers` network threads fetch; one thread per core checks and saves what they got."
+    def __init__(self, table, dest, workers, max_pixels, fetch_kw):
+        self.table, self.dest, self.workers, self.max_pixels, self.kw = table, dest, workers, max_pixels, fetch_kw
+        self.known, self.lock, self.pace = _known_hashes(dest), threading.Lock(), HostPace()
+        self.have = {p.with_suffix(''): p for p in image_files(dest)}
+        self.done, self.room = queue.SimpleQueue(), threading.BoundedSemaphore(workers)  # (row, fate) pairs; places for fetched bytes
+
+    def check(self, i, got):
+        try: self.done.put((i, _store_one(self.table.url[i], got, self.dest, self.known, self.lock, self.max_pixels)))
+        except Exception as e: self.done.put((i, _fate(e)))
+        finally: self.room.release()
+
+    def download(self, i):
+        try: got = _fetch_one(self.table.url[i], self.table.label[i], self.dest, self.client, self.have, pace=self.pace, **self.kw)
+        except Exception as e: return self.done.put((i, _fate(e)))
+        if 'status' in got: return self.done.put((i, got))
+        self.room.acquire()
+        try: self.checkers.submit(self.check, i, got)
+        except RuntimeError: self.room.release(); self.done.put((i, dict(status='failed', reason='downloaded, not checked: the run was interrupted')))
+
+    def run(self, todo:list, results:dict, progress:bool):
+        "Download the rows `todo`, putting each fate in `results` as it comes."
+        with http_client(self.workers) as self.client, ThreadPoolExecutor(self.workers) as pool, \
+             ThreadPoolExecutor(os.cpu_count() or 2) as self.checkers:
+            for i in todo: pool.submit(self.download, i)
+            try:
+                for _ in with_progress(range(len(todo)), len(todo), progress): i, fate = self.done.get(); results[i] = fate
+            finally:   # on an interrupt: finish what is running (files appear whole or not at all), cancel the rest
+                pool.shutdown(cancel_futures=True); self.checkers.shutdown(cancel_futures=True)
+                while not self.done.empty(): i, fate = self.done.get(); results[i] = fate
+
+def _final_report(table:pd.DataFrame, results:dict, dest:Path)->pd.DataFrame:
+    "`table` with each row's fate (rows without one were not attempted: the run was interrupted), saved in `dest`."
+    fates = pd.DataFrame([results.get(i, dict(status='failed', reason='not attempted: the run was interrupted'))
+                          for i in range(len(table))], columns=REPORT_COLUMNS)
+    report = pd.concat([table, fates.fillna({'reason': '', 'path': '', 'sha256': ''})], axis=1)
+    save_report(report, dest/'download_report.csv')
     return report
 
 # %% ../nbs/01_data.ipynb #6caefad6
@@ -426,7 +436,8 @@ def trainable(im:Image.Image)->tuple:
     "`(picture, reasons)`: `im` converted into what training reads well, or `(None, [])` if it already is."
     why = []
     if getattr(im, 'n_frames', 1) > 1: im.seek(0); why.append('animated: kept the first frame')
-    if im.getexif().get(0x0112, 1) not in (0, 1): im = ImageOps.exif_transpose(im); why.append('EXIF-rotated: turned upright')
+    im, turned = upright(im)
+    if turned: why.append('EXIF-rotated: turned upright')
     if im.mode not in ('RGB', 'L'):
         why.append(f'{im.mode}{" with transparency" if "transparency" in im.info else ""}: converted to RGB')
         im = _flatten(im)
@@ -443,7 +454,7 @@ def _check_file(path:Path, max_pixels:int, checked_sha:str|None=None)->dict:
     "Verify one file (fully decoding it unless it is unchanged since `download_images` did): describe it, convert it if needed."
     try:
         data = path.read_bytes()
-        if checked_sha and _sha256(data) == checked_sha:
+        if checked_sha and sha256(data) == checked_sha:
             im = Image.open(io.BytesIO(data)); info = dict(format=im.format, width=im.width, height=im.height, mode=im.mode)
         else: info, im = inspect_image(data, max_pixels), Image.open(io.BytesIO(data))
         fixed, why = trainable(im)
@@ -454,15 +465,14 @@ def _check_file(path:Path, max_pixels:int, checked_sha:str|None=None)->dict:
     except Exception as e: return dict(status='quarantined', reason=f'unreadable: {type(e).__name__}: {e}')
 
 # %% ../nbs/01_data.ipynb #186ad82b
-def _free_path(path:Path)->Path:
-    "`path`, or `path` with a counter before its suffix when that is taken."
-    n, p = 1, path
-    while p.exists(): p, n = path.with_name(f'{path.stem}~{n}{path.suffix}'), n + 1
-    return p
-
-def quarantine(path:Path, root:Path, qdir:Path, reason:str)->Path:
+def quarantine(
+    path:Path,      # the file to move away
+    root:Path,      # the dataset folder `path` is in
+    qdir:Path,      # the quarantine folder
+    reason:str,     # why, for quarantine.csv
+)->Path:
     "Move `path` (under `root`) into `qdir` keeping its relative place; log why in quarantine.csv."
-    target = _free_path(qdir/path.relative_to(root))
+    target = free_path(qdir/path.relative_to(root))
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(path), target)
     log, new = qdir/'quarantine.csv', not (qdir/'quarantine.csv').exists()
@@ -482,7 +492,7 @@ def _apply_check(path:Path, root:Path, qdir:Path, res:dict)->dict:
     elif res['status'] == 'converted':
         fmt, data = res['fixed']
         out = path.with_suffix(SUFFIXES[fmt]) if path.suffix.lower() != SUFFIXES[fmt] else path
-        out = out if out == path else _free_path(out)
+        out = out if out == path else free_path(out)
         row['moved_to'] = str(quarantine(path, root, qdir, 'original of a converted picture: ' + res['reason']))
         write_atomic(out, data)
         row.update(converted_to=str(out.relative_to(root)), width=res['fixed_size'][0], height=res['fixed_size'][1])
@@ -511,7 +521,7 @@ def verify_images(
     qdir = Path(qdir) if qdir else folder.with_name(folder.name + '.quarantine')
     files, checked = image_files(folder), _downloaded_shas(folder)
     with ThreadPoolExecutor(workers) as pool:
-        checks = list(_progress(pool.map(lambda p: _check_file(p, max_pixels, checked.get(p)), files), len(files), progress))
+        checks = list(with_progress(pool.map(lambda p: _check_file(p, max_pixels, checked.get(p)), files), len(files), progress))
     report = pd.DataFrame([_apply_check(p, folder, qdir, r) for p, r in zip(files, checks)],
                           columns=['path', 'label', 'status', 'reason', 'format', 'width', 'height', 'moved_to', 'converted_to'])
     save_report(report, folder/'verify_report.csv')
@@ -526,7 +536,10 @@ def thumbnails(im:Image.Image)->np.ndarray:
     crops = [(round(w*z), round(h*z)) for z in ZOOMS]
     return np.stack([np.asarray(im.crop((x, y, w - x, h - y)).resize((32, 32), Image.BILINEAR), np.float32) for x, y in crops])
 
-def thumb_diff(a:np.ndarray, b:np.ndarray)->float:
+def thumb_diff(
+    a:np.ndarray,   # `thumbnails` of one picture
+    b:np.ndarray,   # `thumbnails` of the other
+)->float:
     "Mean absolute grey difference (0-255) of two pictures' `thumbnails`, at the zoom where they match best."
     return float(min(np.abs(a[i] - b[j]).mean() for i in range(len(a)) for j in range(len(b)) if i == 0 or j == 0))
 
@@ -537,9 +550,8 @@ def _fingerprint(path:Path)->dict:
     data = path.read_bytes()
     im = Image.open(io.BytesIO(data))
     pixels = im.width * im.height
-    im.draft('RGB', (128, 128))
-    im = ImageOps.exif_transpose(im).convert('RGB')
-    return dict(sha256=_sha256(data), phash=int(str(imagehash.phash(im)), 16), pixels=pixels, thumb=thumbnails(im))
+    im = open_picture(im, 128)
+    return dict(sha256=sha256(data), phash=int(str(imagehash.phash(im)), 16), pixels=pixels, thumb=thumbnails(im))
 
 # %% ../nbs/01_data.ipynb #c40133f3
 def _near_pairs(hashes:np.ndarray, thumbs:list, max_distance:int, max_diff:float)->list:
@@ -577,7 +589,7 @@ def find_duplicates(
     if not folder.is_dir(): raise FileNotFoundError(f'no dataset folder at {folder}')
     files = image_files(folder)
     with ThreadPoolExecutor(workers) as pool:
-        fps = list(_progress(pool.map(_fingerprint, files), len(files), progress))
+        fps = list(with_progress(pool.map(_fingerprint, files), len(files), progress))
     shas = [f['sha256'] for f in fps]
     exact = [(i, j) for i in range(len(files)) for j in [shas.index(shas[i])] if j != i]
     near = _near_pairs(np.array([f['phash'] for f in fps], dtype=np.uint64), [f['thumb'] for f in fps], max_distance, max_diff)
@@ -596,7 +608,11 @@ def find_duplicates(
     return report
 
 # %% ../nbs/01_data.ipynb #d3d6751e
-def quarantine_duplicates(folder:Path|str, report:pd.DataFrame, qdir:Path|str|None=None)->list:
+def quarantine_duplicates(
+    folder:Path|str,              # the dataset folder
+    report:pd.DataFrame,          # `find_duplicates`' report
+    qdir:Path|str|None=None,      # quarantine folder (default: `<folder>.quarantine`)
+)->list:
     "Move the duplicates listed in `report` (keeping their originals) into the quarantine folder."
     folder = Path(folder)
     qdir = Path(qdir) if qdir else folder.with_name(folder.name + '.quarantine')
@@ -607,9 +623,7 @@ def quarantine_duplicates(folder:Path|str, report:pd.DataFrame, qdir:Path|str|No
 def _presize_one(src:Path, out:Path, size:int)->str:
     "Write a copy of `src` with its long side at most `size` pixels to `out`; say what happened."
     if out.exists() and out.stat().st_mtime >= src.stat().st_mtime: return 'skipped'
-    im = Image.open(src)
-    im.draft('RGB', (size, size))
-    im = ImageOps.exif_transpose(im).convert('RGB')
+    im = open_picture(src, size)
     im.thumbnail((size, size), Image.LANCZOS)
     buf = io.BytesIO(); im.save(buf, 'JPEG', quality=90)
     write_atomic(out, buf.getvalue())
@@ -629,65 +643,5 @@ def presize_images(
     files = image_files(folder)
     outs = [dest/p.relative_to(folder).with_suffix('.jpg') for p in files]
     with ThreadPoolExecutor(workers) as pool:
-        list(_progress(pool.map(lambda a: _presize_one(*a, size), zip(files, outs)), len(files), progress))
+        list(with_progress(pool.map(lambda a: _presize_one(*a, size), zip(files, outs)), len(files), progress))
     return dest
-
-# %% ../nbs/01_data.ipynb #15a884be
-def write_url_lists(server, root:Path, manifest:pd.DataFrame, dest:Path)->list:
-    "Write one `<class>.txt` URL list per class folder of the demo at `root`, served by `server`."
-    dest.mkdir(parents=True, exist_ok=True)
-    lists = []
-    for label, rows in manifest.groupby('label'):
-        p = dest/f'{label}.txt'
-        p.write_text('\n'.join(server.url('files', f'{root.name}/{path}') for path in rows.path) + '\n')
-        lists.append(p)
-    return lists
-
-# %% ../nbs/01_data.ipynb #e43f3275
-def converted_originals(qdir:Path)->set:
-    "Paths of the pictures whose originals verification moved to `qdir` after converting them."
-    log = Path(qdir)/'quarantine.csv'
-    if not log.exists(): return set()
-    q = pd.read_csv(log, keep_default_na=False)
-    return set(q.original[q.reason.str.startswith('original of a converted picture')])
-
-# %% ../nbs/01_data.ipynb #bb10745a
-def score_demo(manifest:pd.DataFrame, downloaded:pd.DataFrame, converted:set, dups:pd.DataFrame)->dict:
-    "(caught, planted) for each kind of trouble the demo planted, given the download report, converted paths and duplicates."
-    src = downloaded.url.str.extract(r'/files/[^/]+/(.+)$')[0].map(unquote)
-    status, saved, why = (dict(zip(src, downloaded[c].astype(str))) for c in ('status', 'path', 'reason'))
-    pairs = {frozenset(p) for p in zip(dups.path, dups.duplicate_of)}
-    def dup_caught(a, b):
-        return any(status[x] == 'duplicate' and saved[y] in why[x] for x, y in ((a, b), (b, a))) or frozenset((saved[a], saved[b])) in pairs
-    def caught(r):
-        if r.kind == 'broken': return status[r.path] == 'failed'
-        if r.kind == 'odd_format': return saved[r.path] in converted or (r.how == 'png_named_jpg' and saved[r.path].endswith('.png'))
-        return dup_caught(r.path, r.dup_of)
-    planted = manifest[manifest.kind.isin(['broken', 'odd_format', 'exact_dup', 'near_dup'])]
-    return {k: (int(sum(caught(r) for r in g.itertuples())), len(g)) for k, g in planted.groupby('kind')}
-
-# %% ../nbs/01_data.ipynb #c2901a1a
-DEMO_PORT = 47821  # file names are hashes of URLs, so a fixed port keeps the demo's names (and its random split) the same everywhere
-
-def _demo_server(root:Path, portfile:Path):
-    "A started `PracticeServer` for `root`: on the port recorded in `portfile`, else `DEMO_PORT`, else any free port."
-    from lesson2_lib.practice import PracticeServer
-    recorded = portfile.read_text().strip() if portfile.exists() else ''
-    for port in [int(recorded)] if recorded.isdigit() else [DEMO_PORT, 0]:
-        try: srv = PracticeServer(root, port=port).start(); break
-        except OSError: continue
-    else: srv = PracticeServer(root).start()
-    portfile.parent.mkdir(parents=True, exist_ok=True); portfile.write_text(str(srv.port))
-    return srv
-
-# %% ../nbs/01_data.ipynb #4588488d
-def demo_pipeline(dataset:Path, manifest:pd.DataFrame, dest:Path, progress:bool=True)->dict:
-    "Serve the demo `dataset` locally, download it from URL lists into `dest`, verify, dedupe, and score."
-    dest = Path(dest)
-    with _demo_server(dataset.parent, dest/'urls'/'port.txt') as srv:
-        lists = write_url_lists(srv, dataset, manifest, dest/'urls')
-        downloaded = download_images(read_url_files(lists), dest/'images', allow_private=[f'127.0.0.1:{srv.port}'], progress=progress)
-    verified = verify_images(dest/'images', progress=progress)
-    dups = find_duplicates(dest/'images', progress=progress)
-    converted = converted_originals(dest/'images.quarantine')
-    return dict(downloaded=downloaded, verified=verified, dups=dups, scores=score_demo(manifest, downloaded, converted, dups))

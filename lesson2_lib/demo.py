@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
+from .core import move_into_place
 
 # %% auto #0
 __all__ = ['CLASSES', 'NEAR_KINDS', 'BROKEN_KINDS', 'ODD_KINDS', 'digit_image', 'near_copy', 'broken_file', 'odd_encoding',
@@ -38,7 +39,10 @@ def _encode(img:Image.Image, fmt:str='JPEG', **kw)->bytes:
 # %% ../nbs/00_demo.ipynb #781ed660
 NEAR_KINDS = ('reencode', 'resize', 'crop')
 
-def near_copy(img:Image.Image, how:str)->bytes:
+def near_copy(
+    img:Image.Image,   # the original picture
+    how:str,           # one of `NEAR_KINDS`: how the copy differs
+)->bytes:
     "JPEG bytes of a copy of `img` that looks the same but is not byte-identical."
     w, h = img.size
     if how == 'reencode': return _encode(img, quality=55)
@@ -51,7 +55,11 @@ BROKEN_KINDS = ('truncated', 'corrupt', 'html')
 _HTML_PAGE = ('<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head>\n'
               '<body><h1>Forbidden</h1><p>Hotlinking of images is not allowed.</p></body></html>\n')
 
-def broken_file(jpeg:bytes, how:str, rng:np.random.Generator)->bytes:
+def broken_file(
+    jpeg:bytes,                # the intact picture
+    how:str,                   # one of `BROKEN_KINDS`: how the download failed
+    rng:np.random.Generator,   # randomness for where it breaks
+)->bytes:
     "Bytes of a failed download of the picture whose JPEG bytes are `jpeg`."
     if how == 'truncated': return jpeg[:len(jpeg)*3//5]
     if how == 'corrupt': return jpeg[:20] + rng.integers(0, 256, len(jpeg) - 20, dtype=np.uint8).tobytes()
@@ -61,7 +69,10 @@ def broken_file(jpeg:bytes, how:str, rng:np.random.Generator)->bytes:
 # %% ../nbs/00_demo.ipynb #5f306a97
 ODD_KINDS = ('cmyk', 'palette_alpha', 'gray16', 'exif_rotated', 'png_named_jpg')
 
-def odd_encoding(img:Image.Image, how:str)->bytes:
+def odd_encoding(
+    img:Image.Image,   # the picture
+    how:str,           # one of `ODD_KINDS`: the awkward form
+)->bytes:
     "Bytes of `img` stored in a valid but awkward form (see `ODD_KINDS`)."
     if how == 'cmyk': return _encode(img.convert('CMYK'))
     if how == 'palette_alpha':
@@ -113,15 +124,18 @@ def plan_demo(
     m.loc[odd, 'suffix'] = ['.png' if h in ('palette_alpha', 'gray16') else '.jpg' for h in ODD_KINDS]
     m['path'] = [f'{l}/{h}{s}' for l, h, s in zip(m.label, _hex_names(rng, n), m.suffix)]
     src = m.loc[rest[:n_exact + n_near + n_broken]]
-    extra = [_planted_row(r, 'exact_dup', 'other class' if i < 2 else 'same class',
-                          label=rng.choice([c for c in CLASSES if c != r.label]) if i < 2 else None)
-             for i, (_, r) in enumerate(src[:n_exact].iterrows())]
-    extra += [_planted_row(r, 'near_dup', NEAR_KINDS[i % 3]) for i, (_, r) in enumerate(src[n_exact:n_exact + n_near].iterrows())]
-    extra += [_planted_row(r, 'broken', BROKEN_KINDS[i % 3]) for i, (_, r) in enumerate(src[n_exact + n_near:].iterrows())]
-    extra = pd.DataFrame(extra, columns=m.columns.drop('path'))
+    extra = pd.DataFrame(_copies(src, rng, n_exact, n_near), columns=m.columns.drop('path'))
     extra['path'] = [f'{l}/{h}{s}' for l, h, s in zip(extra.label, _hex_names(rng, len(extra)), extra.suffix)]
     cols = ['path', 'label', 'true_label', 'kind', 'how', 'dup_of', 'digit']
     return pd.concat([m, extra], ignore_index=True)[cols]
+
+def _copies(src:pd.DataFrame, rng, n_exact:int, n_near:int)->list:
+    "Planted rows copying the rows of `src`: exact copies (the first two filed under another class), near copies, broken downloads."
+    rows = list(src.itertuples(index=False))
+    extra = [_planted_row(r, 'exact_dup', 'other class' if i < 2 else 'same class',
+                          label=rng.choice([c for c in CLASSES if c != r.label]) if i < 2 else None) for i, r in enumerate(rows[:n_exact])]
+    extra += [_planted_row(r, 'near_dup', NEAR_KINDS[i % 3]) for i, r in enumerate(rows[n_exact:n_exact + n_near])]
+    return extra + [_planted_row(r, 'broken', BROKEN_KINDS[i % 3]) for i, r in enumerate(rows[n_exact + n_near:])]
 
 # %% ../nbs/00_demo.ipynb #1c0178ba
 def _file_bytes(row:pd.Series, img:Image.Image, rng:np.random.Generator)->bytes:
@@ -171,6 +185,6 @@ def demo_dataset(
         m.to_csv(tmp/'manifest.csv', index=False)
         (tmp/'demo.json').write_text(json.dumps(settings))
         if dest.exists(): dest.rmdir()
-        os.replace(tmp, dest)
+        move_into_place(tmp, dest)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return m

@@ -4,28 +4,22 @@
 
 # %% ../nbs/04_deploy.ipynb #d81a0a2e
 from __future__ import annotations
-import hashlib, io, json, os, platform, time, warnings
+import io, json, platform, time, warnings
 from pathlib import Path
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 from . import __version__
+from .core import write_atomic, sha256, open_picture, fit_square
 
 # %% auto #0
-__all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'file_sha256', 'static_padding', 'export_model', 'read_export', 'open_picture',
-           'prepare', 'Predictor', 'torch_model', 'latency', 'export_learner_file']
+__all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'export_model', 'read_export', 'prepare', 'Predictor', 'torch_model', 'latency',
+           'export_learner_file']
 
 # %% ../nbs/04_deploy.ipynb #4da66336
 FORMAT = 'lesson2-export/1'
 
 class ExportError(ValueError):
     "An export folder that is missing, damaged or does not fit together."
-
-def file_sha256(path:Path)->str:
-    "SHA-256 of the file at `path`, read in chunks."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
 
 # %% ../nbs/04_deploy.ipynb #9a6e9c69
 def _with_softmax(model):
@@ -42,26 +36,6 @@ def _versions()->dict:
         except md.PackageNotFoundError: pass
     return out
 
-# %% ../nbs/04_deploy.ipynb #eea482b8
-def static_padding(model, size:int):
-    "A CPU copy of `model` whose input-dependent 'SAME' paddings (timm's `Conv2dSame`) are fixed for `size` x `size` inputs."
-    import copy, torch
-    from torch import nn
-    from timm.layers.conv2d_same import Conv2dSame
-    from timm.layers.padding import pad_same_arg
-    model, seen = copy.deepcopy(model).cpu().eval(), {}  # fastai may have moved the original to a GPU
-    hooks = [m.register_forward_pre_hook(lambda m, args: seen.__setitem__(m, tuple(args[0].shape[-2:])))
-             for m in model.modules() if isinstance(m, Conv2dSame)]
-    with torch.no_grad(): model(torch.zeros(1, 3, size, size))
-    for h in hooks: h.remove()
-    for parent in list(model.modules()):
-        for name, c in list(parent.named_children()):
-            if not isinstance(c, Conv2dSame): continue
-            conv = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, 0, c.dilation, c.groups, c.bias is not None)
-            conv.load_state_dict(c.state_dict())
-            setattr(parent, name, nn.Sequential(nn.ZeroPad2d(pad_same_arg(seen[c], c.kernel_size, c.stride, c.dilation)), conv))
-    return model.eval()
-
 # %% ../nbs/04_deploy.ipynb #8946c610
 def export_model(
     learn,                        # a trained fastai Learner (its model is exported)
@@ -72,33 +46,25 @@ def export_model(
     metrics:dict|None=None,       # scores at export time, kept in the manifest
 )->dict:                          # the manifest
     "Write a portable export of `learn`'s model: safetensors weights, an ONNX graph ending in softmax, a JSON manifest."
-    import torch
-    from safetensors.torch import save_file
-    from fastai.vision.all import Normalize
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    model = learn.model.eval()
-    norm = [t for t in learn.dls.after_batch if isinstance(t, Normalize)]
-    mean, std = ([float(v) for v in norm[0].mean.flatten()], [float(v) for v in norm[0].std.flatten()]) if norm else ([0.0] * 3, [1.0] * 3)
-    part = out/f'.weights.{os.getpid()}.part'
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(part)); os.replace(part, out/'weights.safetensors')
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        torch.onnx.export(_with_softmax(static_padding(model, size)), torch.zeros(1, 3, size, size), buf, input_names=['pixels'], output_names=['probs'],
-                          dynamic_axes={'pixels': {0: 'n'}, 'probs': {0: 'n'}}, opset_version=17, dynamo=False)
-    _write(out/'model.onnx', buf.getvalue())
+    from safetensors.torch import save
+    from lesson2_lib.train import static_padding, onnx_bytes
+    out, model = Path(out), learn.model.eval()
+    write_atomic(out/'weights.safetensors', save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}))
+    write_atomic(out/'model.onnx', onnx_bytes(_with_softmax(static_padding(model, size)), size, 'probs'))
+    mean, std = _norm_stats(learn)
     manifest = dict(format=FORMAT, arch=arch, head=_head_kind(model), classes=[str(c) for c in learn.dls.vocab], size=size,
                     resize=method, mean=mean, std=std, input='float32 NCHW RGB, (pixel/255 - mean)/std',
-                    files={f: file_sha256(out/f) for f in ('weights.safetensors', 'model.onnx')},
+                    files={f: sha256(out/f) for f in ('weights.safetensors', 'model.onnx')},
                     metrics=metrics or {}, versions=_versions(), created=time.strftime('%Y-%m-%dT%H:%M:%S%z'))
-    _write(out/'manifest.json', json.dumps(manifest, indent=1).encode())  # written last: no manifest, no export
+    write_atomic(out/'manifest.json', json.dumps(manifest, indent=1).encode())  # written last: no manifest, no export
     return manifest
 
-def _write(path:Path, data:bytes):
-    "Write `data` to `path` through a temporary name, removed if writing fails (a full disk leaves no partial file)."
-    part = path.with_name(f'.{path.name}.{os.getpid()}.part')
-    try: part.write_bytes(data); os.replace(part, path)
-    except BaseException: part.unlink(missing_ok=True); raise
+def _norm_stats(learn)->tuple:
+    "The mean and standard deviation `learn`'s data is normalised with (no normalisation: 0 and 1)."
+    from fastai.vision.all import Normalize
+    norm = [t for t in learn.dls.after_batch if isinstance(t, Normalize)]
+    if not norm: return [0.0] * 3, [1.0] * 3
+    return [float(v) for v in norm[0].mean.flatten()], [float(v) for v in norm[0].std.flatten()]
 
 def _head_kind(model)->str:
     "'linear' for the fast path's pooling + linear head, 'fastai' for fastai's default head."
@@ -115,26 +81,22 @@ def read_export(folder:Path|str)->dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ExportError(f'{folder}/manifest.json is not valid JSON ({e})') from None
     if not isinstance(m, dict) or m.get('format') != FORMAT: raise ExportError(f'{folder}/manifest.json is not a {FORMAT} manifest')
     if missing := [k for k in REQUIRED if k not in m]: raise ExportError(f'{folder}/manifest.json lacks {", ".join(missing)}')
+    if m['resize'] not in ('crop', 'squish'): raise ExportError(f"{folder}/manifest.json: unknown resize method {m['resize']!r} ('crop' or 'squish')")
     for name, sha in m['files'].items():
         if not (folder/name).is_file(): raise ExportError(f'{folder}/{name} is missing')
-        if file_sha256(folder/name) != sha: raise ExportError(f'{folder}/{name} does not match its checksum in manifest.json: truncated or changed')
+        if sha256(folder/name) != sha: raise ExportError(f'{folder}/{name} does not match its checksum in manifest.json: truncated or changed')
     return m
 
 # %% ../nbs/04_deploy.ipynb #2b328a4f
-def open_picture(x, size:int|None=None)->Image.Image:
-    "A PIL picture, upright, in RGB, from a path, bytes or a PIL image; JPEGs decoded in draft mode near `size` when given."
-    im = x if isinstance(x, Image.Image) else Image.open(io.BytesIO(x) if isinstance(x, (bytes, bytearray, memoryview)) else x)
-    if size and im.format == 'JPEG': im.draft('RGB', (size, size))
-    if im.getexif().get(0x0112, 1) != 1: im = ImageOps.exif_transpose(im)  # 0x0112: EXIF orientation
-    return im if im.mode == 'RGB' else im.convert('RGB')
-
-def prepare(im:Image.Image, size:int, method:str, mean, std)->np.ndarray:
+def prepare(
+    im:Image.Image,   # an upright RGB picture (see `open_picture`)
+    size:int,         # side of the square the network takes
+    method:str,       # 'crop' or 'squish', as the model was trained
+    mean,             # per-channel mean of the normalisation (0-1 scale)
+    std,              # per-channel standard deviation
+)->np.ndarray:
     "The (3, size, size) float32 input for `im`: centre crop (or squish), bilinear resize, normalise, as fastai's validation transforms."
-    if method == 'crop':
-        w, h = im.size; s = min(w, h)
-        im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-    elif method != 'squish': raise ExportError(f"unknown resize method {method!r}: 'crop' or 'squish'")
-    pixels = np.asarray(im.resize((size, size), Image.BILINEAR)).transpose(2, 0, 1)  # uint8, channels first
+    pixels = np.asarray(fit_square(im, size, method)).transpose(2, 0, 1)  # uint8, channels first
     mean, std = np.asarray(mean, np.float32)[:, None, None], np.asarray(std, np.float32)[:, None, None]
     out = np.empty((3, size, size), np.float32)  # (p/255 - mean)/std as one multiply and one add, straight from uint8
     np.multiply(pixels, 1 / (255 * std), out=out, casting='unsafe')
@@ -206,7 +168,11 @@ def torch_model(folder:Path|str):
     return model.eval()
 
 # %% ../nbs/04_deploy.ipynb #683a7951
-def latency(f, items:list, repeat:int=1)->dict:
+def latency(
+    f,                # the function timed, called with one item
+    items:list,       # the items, timed one call each
+    repeat:int=1,     # passes over `items`
+)->dict:
     "p50/p90/p99 milliseconds of `f(item)` over `items` (`repeat` passes after one warm-up call)."
     f(items[0])
     times = []
@@ -216,7 +182,11 @@ def latency(f, items:list, repeat:int=1)->dict:
     return {f'p{q}': round(float(np.percentile(times, q)), 2) for q in (50, 90, 99)} | dict(n=len(times))
 
 # %% ../nbs/04_deploy.ipynb #593f9c27
-def export_learner_file(pkl:Path|str, out:Path|str, size:int|None=None)->dict:
+def export_learner_file(
+    pkl:Path|str,           # a file written by fastai's `learn.export()` (trusted: it is unpickled)
+    out:Path|str,           # the export folder to write
+    size:int|None=None,     # picture size (default: from metrics.json beside `pkl`, else the data's)
+)->dict:
     "Convert a fastai `learn.export()` file into a portable export (trusted files only: it is unpickled)."
     pkl = Path(pkl)
     if not pkl.is_file(): raise FileNotFoundError(f'no fastai export at {pkl}')

@@ -6,18 +6,101 @@
 from __future__ import annotations
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
+if TYPE_CHECKING: import pandas as pd  # for annotations; imported where used, so `lesson2 --help` stays quick
 
 # %% auto #0
-__all__ = ['HEAD_SIZE', 'FINE_TUNE', 'stage_dataset', 'status_counts', 'stage_data', 'stage_train', 'stage_clean',
-           'stage_fine_tune', 'stage_deploy', 'run_demo']
+__all__ = ['HEAD_SIZE', 'FINE_TUNE', 'DEMO_PORT', 'write_url_lists', 'converted_originals', 'score_demo', 'demo_pipeline',
+           'stage_dataset', 'status_counts', 'stage_data', 'stage_train', 'stage_clean', 'stage_fine_tune',
+           'stage_deploy', 'run_demo']
 
 # %% ../nbs/08_lesson.ipynb #eb2c6422
 HEAD_SIZE = 96                                   # the head and the cleaning look at 96 px pictures
 FINE_TUNE = dict(epochs=4, size=72, lr=5e-3)     # the measured trade-off above
 
+# %% ../nbs/08_lesson.ipynb #15a884be
+def write_url_lists(
+    server,                  # the running practice server
+    root:Path,               # the demo dataset folder it serves
+    manifest:pd.DataFrame,   # the demo's manifest
+    dest:Path,               # folder for the lists
+)->list:
+    "Write one `<class>.txt` URL list per class folder of the demo at `root`, served by `server`."
+    dest.mkdir(parents=True, exist_ok=True)
+    lists = []
+    for label, rows in manifest.groupby('label'):
+        p = dest/f'{label}.txt'
+        p.write_text('\n'.join(server.url('files', f'{root.name}/{path}') for path in rows.path) + '\n')
+        lists.append(p)
+    return lists
+
+# %% ../nbs/08_lesson.ipynb #e43f3275
+def converted_originals(qdir:Path)->set:
+    "Paths of the pictures whose originals verification moved to `qdir` after converting them."
+    import pandas as pd
+    log = Path(qdir)/'quarantine.csv'
+    if not log.exists(): return set()
+    q = pd.read_csv(log, keep_default_na=False)
+    return set(q.original[q.reason.str.startswith('original of a converted picture')])
+
+# %% ../nbs/08_lesson.ipynb #bb10745a
+def score_demo(
+    manifest:pd.DataFrame,     # what the demo planted where
+    downloaded:pd.DataFrame,   # `download_images`' report
+    converted:set,             # paths whose originals verify converted (`converted_originals`)
+    dups:pd.DataFrame,         # `find_duplicates`' report
+)->dict:
+    "(caught, planted) for each kind of trouble the demo planted, given the download report, converted paths and duplicates."
+    src = downloaded.url.str.extract(r'/files/[^/]+/(.+)$')[0].map(unquote)
+    status, saved, why = (dict(zip(src, downloaded[c].astype(str))) for c in ('status', 'path', 'reason'))
+    pairs = {frozenset(p) for p in zip(dups.path, dups.duplicate_of)}
+    def dup_caught(a, b):
+        return any(status[x] == 'duplicate' and saved[y] in why[x] for x, y in ((a, b), (b, a))) or frozenset((saved[a], saved[b])) in pairs
+    def caught(r):
+        if r.kind == 'broken': return status[r.path] == 'failed'
+        if r.kind == 'odd_format': return saved[r.path] in converted or (r.how == 'png_named_jpg' and saved[r.path].endswith('.png'))
+        return dup_caught(r.path, r.dup_of)
+    planted = manifest[manifest.kind.isin(['broken', 'odd_format', 'exact_dup', 'near_dup'])]
+    return {k: (int(sum(caught(r) for r in g.itertuples())), len(g)) for k, g in planted.groupby('kind')}
+
+# %% ../nbs/08_lesson.ipynb #c2901a1a
+DEMO_PORT = 47821  # file names are hashes of URLs, so a fixed port keeps the demo's names (and its random split) the same everywhere
+
+def _demo_server(root:Path, portfile:Path):
+    "A started `PracticeServer` for `root`: on the port recorded in `portfile`, else `DEMO_PORT`, else any free port."
+    from lesson2_lib.practice import PracticeServer
+    recorded = portfile.read_text().strip() if portfile.exists() else ''
+    for port in [int(recorded)] if recorded.isdigit() else [DEMO_PORT, 0]:
+        try: srv = PracticeServer(root, port=port).start(); break
+        except OSError: continue
+    else: srv = PracticeServer(root).start()
+    portfile.parent.mkdir(parents=True, exist_ok=True); portfile.write_text(str(srv.port))
+    return srv
+
+# %% ../nbs/08_lesson.ipynb #4588488d
+def demo_pipeline(
+    dataset:Path,             # the demo dataset folder (see `demo_dataset`)
+    manifest:pd.DataFrame,    # its manifest
+    dest:Path,                # folder for the URL lists, the download and its reports
+    progress:bool=True,       # show progress bars
+)->dict:
+    "Serve the demo `dataset` locally, download it from URL lists into `dest`, verify, dedupe, and score."
+    from lesson2_lib.data import download_images, read_url_files, verify_images, find_duplicates
+    dest = Path(dest)
+    with _demo_server(dataset.parent, dest/'urls'/'port.txt') as srv:
+        lists = write_url_lists(srv, dataset, manifest, dest/'urls')
+        downloaded = download_images(read_url_files(lists), dest/'images', allow_private=[f'127.0.0.1:{srv.port}'], progress=progress)
+    verified = verify_images(dest/'images', progress=progress)
+    dups = find_duplicates(dest/'images', progress=progress)
+    converted = converted_originals(dest/'images.quarantine')
+    return dict(downloaded=downloaded, verified=verified, dups=dups, scores=score_demo(manifest, downloaded, converted, dups))
+
 # %% ../nbs/08_lesson.ipynb #648255d5
-def stage_dataset(dest:Path, seed:int)->tuple:
+def stage_dataset(
+    dest:Path,    # the demo folder
+    seed:int,     # seed of the dataset
+)->tuple:
     "[1] Build (or reuse) the demo dataset in `dest/dataset`: (manifest, figures, lines)."
     from lesson2_lib.demo import demo_dataset
     t = time.time()
@@ -34,9 +117,12 @@ def status_counts(series)->str:
     "'3 ok, 1 failed' from a column of statuses."
     return ', '.join(f'{n} {k}' for k, n in series.value_counts().items())
 
-def stage_data(dest:Path, manifest, progress:bool=False)->tuple:
+def stage_data(
+    dest:Path,               # the demo folder
+    manifest,                # the dataset's manifest (stage 1)
+    progress:bool=False,     # show progress bars
+)->tuple:
     "[2] Download the dataset from a local server as URL lists, verify, find duplicates: (run, figures, lines)."
-    from lesson2_lib.data import demo_pipeline
     t = time.time()
     run = demo_pipeline(dest/'dataset', manifest, dest/'data', progress=progress)
     d, v, dups, scores = run['downloaded'], run['verified'], run['dups'], run['scores']
@@ -47,10 +133,16 @@ def stage_data(dest:Path, manifest, progress:bool=False)->tuple:
                       '    caught: ' + ', '.join(f'{c}/{n} {k}' for k, (c, n) in scores.items())]
 
 # %% ../nbs/08_lesson.ipynb #030bdbd3
-def stage_train(dest:Path, progress:bool=False, portable:bool=True)->tuple:
+def stage_train(
+    dest:Path,               # the demo folder
+    progress:bool=False,     # show progress bars
+    portable:bool=True,      # also write the portable export (not needed when stage 5 follows)
+)->tuple:
     "[3] Fit a head on cached frozen features of the downloaded pictures (`portable`: also export it for deploying): (metrics, lines)."
     from lesson2_lib.train import train
-    m = train(dest/'data'/'images', dest/'model', size=HEAD_SIZE, flip=False, cache=dest/'cache', quiet=not progress, portable=portable)
+    from lesson2_lib.deploy import export_model
+    m = train(dest/'data'/'images', dest/'model', size=HEAD_SIZE, flip=False, cache=dest/'cache', quiet=not progress,
+              export=export_model if portable else None)
     return m, [f'[3] train: valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s (EfficientNet-Lite0 ImageNet body, '
                f'head fitted on cached features, {HEAD_SIZE} px); model at {dest/"model"}']
 
@@ -60,7 +152,13 @@ def _downloaded_names(report)->dict:
     ok = report[report.status.isin(['ok', 'exists'])]
     return dict(zip(ok.url.str.extract(r'/files/[^/]+/(.+)$')[0].map(unquote), ok.path))
 
-def stage_clean(dest:Path, manifest, run:dict, before:float|None=None, progress:bool=False)->tuple:
+def stage_clean(
+    dest:Path,                 # the demo folder
+    manifest,                  # the dataset's manifest (stage 1)
+    run:dict,                  # what stage 2 found (its download report)
+    before:float|None=None,    # stage 3's validation accuracy, when known
+    progress:bool=False,       # show progress bars
+)->tuple:
     "[4] Rank suspect pictures, score the ranking, clean as a reviewer who knows the truth, refit the head: (figures, lines)."
     from lesson2_lib.clean import load_for_cleaning, demo_clean
     t, images = time.time(), dest/'data'/'images'
@@ -75,18 +173,28 @@ def stage_clean(dest:Path, manifest, run:dict, before:float|None=None, progress:
                f'head refitted: valid accuracy {c["before"]:.2%} -> {c["after"]:.2%}']
 
 # %% ../nbs/08_lesson.ipynb #3091bb3d
-def stage_fine_tune(dest:Path, cleaned:Path, epochs:int=FINE_TUNE['epochs'], seed:int=42, progress:bool=False)->tuple:
+def stage_fine_tune(
+    dest:Path,                          # the demo folder
+    cleaned:Path,                       # the cleaned table (stage 4)
+    epochs:int=FINE_TUNE['epochs'],     # epochs of fine-tuning (0 skips it)
+    seed:int=42,                        # seed of the shuffles and augmentations
+    progress:bool=False,                # show progress bars
+)->tuple:
     "[5] Fine-tune the network (all but its earliest layers) on the cleaned table, keeping it only if it beats the head: (metrics, lines)."
     from lesson2_lib.train import train
+    from lesson2_lib.deploy import export_model
     if not epochs: return dict(skipped=True), ['[5] fine-tune: skipped (--epochs 0); the head of stage 3 is the model']
     size, lr = FINE_TUNE['size'], FINE_TUNE['lr']
-    m = train(cleaned, dest/'model', epochs=epochs, size=size, flip=False, lr=lr, cache=dest/'cache', quiet=not progress, seed=seed)
+    m = train(cleaned, dest/'model', epochs=epochs, size=size, flip=False, lr=lr, cache=dest/'cache', quiet=not progress, seed=seed, export=export_model)
     return m, [f'[5] fine-tune: all but the earliest layers, {epochs} epoch{"s" * (epochs > 1)} at {size} px, learning rate {lr:g}, on the cleaned '
                f'table: valid accuracy {m["tuned_accuracy"]:.2%} (the head alone: {m["head_accuracy"]:.2%}; kept: {m["kept"]}) in {m["seconds"]} s',
                f'    diagnosis: {m["diagnosis"]}']
 
 # %% ../nbs/08_lesson.ipynb #aa9bc86a
-def stage_deploy(dest:Path, data:Path)->tuple:
+def stage_deploy(
+    dest:Path,    # the demo folder (its model/ holds the export)
+    data:Path,    # the image folder or cleaned table whose validation pictures are predicted
+)->tuple:
     "[6] Predict the held-back (validation) pictures of `data` from their bytes with the portable export: (figures, lines)."
     from lesson2_lib.deploy import Predictor, latency
     from lesson2_lib.train import image_dls, item_paths, labels_of

@@ -13,28 +13,50 @@ import torch.nn.functional as F
 __all__ = ['line_data', 'linear_model', 'mse', 'mse_grad', 'gd_step', 'gd', 'minibatches', 'sgd']
 
 # %% ../nbs/05_sgd.ipynb #effec51c
-def line_data(n:int=100, a=(3.0, 2.5), noise:float=1.0, seed:int=42)->tuple:
+def line_data(
+    n:int=100,            # number of points
+    a=(3.0, 2.5),         # the true slope and intercept
+    noise:float=1.0,      # standard deviation of the noise added to y
+    seed:int=42,          # seed of x and the noise
+)->tuple:
     "`(X, y)`: `n` points with x1 uniform in [-1, 1] and x2 = 1, and y = X @ a plus Gaussian noise."
     g = torch.Generator().manual_seed(seed)
     X = torch.stack([torch.rand(n, generator=g) * 2 - 1, torch.ones(n)], 1)
     return X, X @ torch.tensor(a) + noise * torch.randn(n, generator=g)
 
-def linear_model(X:torch.Tensor, a:torch.Tensor)->torch.Tensor:
+def linear_model(
+    X:torch.Tensor,   # inputs, one row per point (x, 1)
+    a:torch.Tensor,   # parameters (slope, intercept)
+)->torch.Tensor:
     "The model: predictions `X @ a`, one per row of `X`."
     return X @ a
 
 # %% ../nbs/05_sgd.ipynb #cf9b6ee0
-def mse(y_hat:torch.Tensor, y:torch.Tensor)->torch.Tensor:
+def mse(
+    y_hat:torch.Tensor,   # predictions
+    y:torch.Tensor,       # targets
+)->torch.Tensor:
     "Mean squared error of predictions `y_hat` against targets `y`."
     return ((y_hat - y)**2).mean()
 
 # %% ../nbs/05_sgd.ipynb #43424857
-def mse_grad(X:torch.Tensor, y:torch.Tensor, a:torch.Tensor)->torch.Tensor:
+def mse_grad(
+    X:torch.Tensor,   # inputs, one row per point
+    y:torch.Tensor,   # targets
+    a:torch.Tensor,   # parameters where the gradient is taken
+)->torch.Tensor:
     "The gradient of `mse(linear_model(X, a), y)` with respect to `a`, written by hand."
     return 2 / len(y) * X.T @ (X @ a - y)
 
 # %% ../nbs/05_sgd.ipynb #e26ebcf5
-def gd_step(params:list, X:torch.Tensor, y:torch.Tensor, lr:float, model=linear_model, loss_func=mse)->float:
+def gd_step(
+    params:list,          # tensors with `requires_grad`, updated in place
+    X:torch.Tensor,       # inputs of this step (all points, or a mini-batch)
+    y:torch.Tensor,       # their targets
+    lr:float,             # learning rate
+    model=linear_model,   # called as `model(X, *params)`
+    loss_func=mse,        # called as `loss_func(predictions, y)`
+)->float:
     "One step of gradient descent on `params` (tensors with `requires_grad`); return the loss before the step."
     loss = loss_func(model(X, *params), y)
     loss.backward()
@@ -45,14 +67,24 @@ def gd_step(params:list, X:torch.Tensor, y:torch.Tensor, lr:float, model=linear_
     return loss.item()
 
 # %% ../nbs/05_sgd.ipynb #f9e5a61f
-def gd(X:torch.Tensor, y:torch.Tensor, a0:torch.Tensor, lr:float=0.5, steps:int=200)->tuple:
+def gd(
+    X:torch.Tensor,     # inputs, one row per point
+    y:torch.Tensor,     # targets
+    a0:torch.Tensor,    # starting parameters
+    lr:float=0.5,       # learning rate
+    steps:int=200,      # number of steps
+)->tuple:
     "Full-batch gradient descent for the line fit: `(a, losses)`."
     a = a0.clone().float().requires_grad_()
     losses = [gd_step([a], X, y, lr) for _ in range(steps)]
     return a.detach(), losses
 
 # %% ../nbs/05_sgd.ipynb #f637498c
-def minibatches(n:int, bs:int, generator:torch.Generator|None=None)->list:
+def minibatches(
+    n:int,                                  # number of items
+    bs:int,                                 # items per batch (the last may be smaller)
+    generator:torch.Generator|None=None,    # source of the shuffle, for runs that repeat
+)->list:
     "Index tensors of one epoch's mini-batches: a fresh shuffle of range(n), cut into batches of `bs`."
     return list(torch.randperm(n, generator=generator).split(bs))
 

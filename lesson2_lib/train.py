@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 from PIL import Image, ImageOps
-from .data import _sha256, _progress, training_data
+from .core import write_atomic, sha256, with_progress, open_picture, fit_square
+from .data import training_data
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised inside fastai's imports
 import pandas as pd
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, get_image_files, parent_label, RandomSplitter, ColReader,
@@ -20,9 +21,9 @@ from fastai.callback.core import Callback
 
 # %% auto #0
 __all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'lesson_block',
-           'read_table', 'image_dls', 'item_paths', 'load_image', 'to_input', 'cache_dir', 'frozen_body', 'embed_files',
-           'head_from_features', 'labels_of', 'fast_learner', 'BnEval', 'freeze_early', 'train_scores', 'diagnose',
-           'batch_size', 'FirstFit', 'train']
+           'read_table', 'image_dls', 'item_paths', 'load_image', 'to_input', 'static_padding', 'onnx_bytes',
+           'cache_dir', 'frozen_body', 'embed_files', 'head_from_features', 'labels_of', 'fast_learner', 'BnEval',
+           'freeze_early', 'train_scores', 'diagnose', 'batch_size', 'FirstFit', 'train']
 
 # %% ../nbs/02_train.ipynb #e382218d
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
@@ -83,7 +84,11 @@ def lesson_block(
                      batch_tfms=aug_transforms(size=size, do_flip=flip, min_scale=0.75) if augment else None)
 
 # %% ../nbs/02_train.ipynb #04461343
-def read_table(csv:Path|str, valid_pct:float=0.2, seed:int=42)->pd.DataFrame:
+def read_table(
+    csv:Path|str,            # a table with columns path, label and optionally is_valid
+    valid_pct:float=0.2,     # share held out for validation when is_valid is missing
+    seed:int=42,             # seed of that split
+)->pd.DataFrame:
     "A `cleaned.csv`-style table (path, label, optional is_valid) with absolute paths; a missing split is drawn with `seed`."
     csv = Path(csv); df = pd.read_csv(csv)
     if missing := {'path', 'label'} - set(df.columns): raise ValueError(f'{csv} lacks the column(s) {sorted(missing)}')
@@ -91,7 +96,13 @@ def read_table(csv:Path|str, valid_pct:float=0.2, seed:int=42)->pd.DataFrame:
     if 'is_valid' not in df: df['is_valid'] = np.random.default_rng(seed).random(len(df)) < valid_pct
     return df.assign(is_valid=df.is_valid.astype(bool))
 
-def image_dls(path:Path|str, size:int=224, bs:int=64, num_workers:int=0, **kw):
+def image_dls(
+    path:Path|str,         # an image folder (one subfolder per class) or a cleaned.csv table
+    size:int=224,          # side of the square pictures are resized to
+    bs:int=64,             # pictures per batch
+    num_workers:int=0,     # loader processes (0: load in the main process, quickest for small data on a CPU)
+    **kw,                  # passed to `lesson_block` (method, flip, augment, valid_pct, seed)
+):
     "DataLoaders of the image folder, or `cleaned.csv` table, at `path`, built with `lesson_block` (`kw` go to it)."
     path = Path(path)
     if path.suffix == '.csv':
@@ -103,16 +114,13 @@ def item_paths(dl)->list:
     return [Path(p) for p in (dl.items['path'] if isinstance(dl.items, pd.DataFrame) else dl.items)]
 
 # %% ../nbs/02_train.ipynb #c51d6a4e
-def load_image(path:Path|str, size:int=224, method:str='crop')->np.ndarray:
+def load_image(
+    path:Path|str,        # a picture file
+    size:int=224,         # side of the square
+    method:str='crop',    # 'crop' or 'squish' (see `fit_square`)
+)->np.ndarray:
     "`size`x`size`x3 uint8 pixels of the picture at `path`, as fastai's validation `Resize` prepares it."
-    im = Image.open(path)
-    im.draft('RGB', (size, size))
-    im = ImageOps.exif_transpose(im).convert('RGB')
-    if method == 'crop':
-        w, h = im.size; s = min(w, h)
-        im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-    elif method != 'squish': raise ValueError(f"method must be 'crop' or 'squish', got {method!r}")
-    return np.asarray(im.resize((size, size), Image.BILINEAR))
+    return np.asarray(fit_square(open_picture(path, size), size, method))
 
 def to_input(pixels:np.ndarray)->np.ndarray:
     "A batch of uint8 NHWC pixels as the float NCHW input the network expects (normalised with `LITE0_STATS`)."
@@ -124,24 +132,56 @@ class _Pooled(nn.Module):
     def __init__(self, model): super().__init__(); self.model = model
     def forward(self, x): return self.model.forward_features(x).mean((2, 3))
 
+# %% ../nbs/02_train.ipynb #797842ca
+def static_padding(
+    model,        # a model containing timm `Conv2dSame` layers (EfficientNet-Lite0)
+    size:int,     # the one input size the copy will take
+):
+    "A CPU copy of `model` whose input-dependent 'SAME' paddings (timm's `Conv2dSame`) are fixed for `size` x `size` inputs."
+    import copy
+    from timm.layers.conv2d_same import Conv2dSame
+    from timm.layers.padding import pad_same_arg
+    model, seen = copy.deepcopy(model).cpu().eval(), {}  # fastai may have moved the original to a GPU
+    hooks = [m.register_forward_pre_hook(lambda m, args: seen.__setitem__(m, tuple(args[0].shape[-2:])))
+             for m in model.modules() if isinstance(m, Conv2dSame)]
+    with torch.no_grad(): model(torch.zeros(1, 3, size, size))
+    for h in hooks: h.remove()
+    for parent in list(model.modules()):
+        for name, c in list(parent.named_children()):
+            if not isinstance(c, Conv2dSame): continue
+            conv = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, 0, c.dilation, c.groups, c.bias is not None)
+            conv.load_state_dict(c.state_dict())
+            setattr(parent, name, nn.Sequential(nn.ZeroPad2d(pad_same_arg(seen[c], c.kernel_size, c.stride, c.dilation)), conv))
+    return model.eval()
+
+def onnx_bytes(
+    model,          # a PyTorch model taking (n, 3, size, size) pictures
+    size:int,       # side of the square pictures
+    output:str,     # name of the graph's output
+)->bytes:
+    "`model` as an ONNX graph taking any number of `size` x `size` pictures ('pixels') and giving `output`."
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(model.eval(), torch.zeros(1, 3, size, size), buf, input_names=['pixels'], output_names=[output],
+                          dynamic_axes={'pixels': {0: 'n'}, output: {0: 'n'}}, dynamo=False, opset_version=17)
+    return buf.getvalue()
+
 # %% ../nbs/02_train.ipynb #bb870ab6
 def cache_dir(path:Path|str|None=None)->Path:
     "Where features and exported models are cached: `path`, else $LESSON2_CACHE, else ~/.cache/lesson2_lib."
     return Path(path or os.environ.get('LESSON2_CACHE') or Path.home()/'.cache'/'lesson2_lib')
 
-def frozen_body(size:int=224, cache:Path|str|None=None):
+def frozen_body(
+    size:int=224,                 # picture size the graph takes
+    cache:Path|str|None=None,     # cache folder (see `cache_dir`)
+):
     "An onnxruntime session running the pretrained body at `size` pixels (exported once, then cached)."
     import onnxruntime as ort
-    from lesson2_lib.deploy import static_padding  # fixed 'SAME' paddings: the graph runs ~25% faster (see 04_deploy)
     onnx_path = cache_dir(cache)/f'efficientnet_lite0-body-{size}-static.onnx'
     if not onnx_path.exists():
-        onnx_path.parent.mkdir(parents=True, exist_ok=True)
-        body, buf = _Pooled(static_padding(efficientnet_lite0(), size)).eval(), io.BytesIO()
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            torch.onnx.export(body, torch.zeros(1, 3, size, size), buf, input_names=['pixels'], output_names=['features'],
-                              dynamic_axes={'pixels': {0: 'n'}, 'features': {0: 'n'}}, dynamo=False, opset_version=17)
-        tmp_path = onnx_path.with_suffix(f'.{os.getpid()}.part'); tmp_path.write_bytes(buf.getvalue()); os.replace(tmp_path, onnx_path)
+        body = _Pooled(static_padding(efficientnet_lite0(), size))  # fixed paddings: ~25% faster (04_deploy)
+        write_atomic(onnx_path, onnx_bytes(body, size, 'features'))
     opts = ort.SessionOptions(); opts.intra_op_num_threads = torch.get_num_threads()
     return ort.InferenceSession(str(onnx_path), opts, providers=['CPUExecutionProvider'])
 
@@ -162,20 +202,25 @@ def embed_files(
     "Frozen-body features of `files`, computed once per file content and size, then read from the cache."
     folder = cache_dir(cache)/'features'/f'efficientnet_lite0-{size}'
     folder.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(4) as pool: keys = list(pool.map(lambda f: _sha256(Path(f).read_bytes()), files))
+    with ThreadPoolExecutor(4) as pool: keys = list(pool.map(lambda f: sha256(Path(f)), files))
     todo = [i for i, k in enumerate(keys) if not (folder/f'{k}.npy').exists()]
     if todo:
         session = frozen_body(size, cache)
         batches = [todo[i:i + bs] for i in range(0, len(todo), bs)]
         with ThreadPoolExecutor(4) as pool:
-            for batch in _progress(batches, len(batches), progress):
+            for batch in with_progress(batches, len(batches), progress):
                 pixels = np.stack(list(pool.map(lambda i: _readable(files[i], size), batch)))
                 for i, f in zip(batch, session.run(None, {'pixels': to_input(pixels)})[0]):
-                    part = folder/f'.{keys[i]}.{os.getpid()}.npy'; np.save(part, f.astype(np.float32)); os.replace(part, folder/f'{keys[i]}.npy')
+                    write_atomic(folder/f'{keys[i]}.npy', lambda out: np.save(out, f.astype(np.float32)))
     return np.stack([np.load(folder/f'{k}.npy') for k in keys])
 
 # %% ../nbs/02_train.ipynb #83d373d3
-def head_from_features(X:np.ndarray, y:np.ndarray, n_classes:int, C:float=0.5)->nn.Module:
+def head_from_features(
+    X:np.ndarray,      # pooled features, one row per training picture
+    y:np.ndarray,      # their class indices
+    n_classes:int,     # number of classes (some may be missing from `y`)
+    C:float=0.5,       # inverse regularisation strength of the logistic regression
+)->nn.Module:
     "A pooling + linear head whose weights are a logistic regression fitted on features `X` with class indices `y`."
     from sklearn.linear_model import LogisticRegression
     clf = LogisticRegression(C=C, max_iter=3000).fit(X, y)
@@ -318,7 +363,7 @@ def _fine_tune(learn, epochs:int, fast:bool, lr:float)->dict:
 # %% ../nbs/02_train.ipynb #a190e590
 def train(
     data:Path|str,              # image folder, one subfolder per class, or a cleaned.csv table (path, label, is_valid)
-    out:Path|str,               # folder receiving learner.pkl, metrics.json and the portable export (04_deploy)
+    out:Path|str,               # folder receiving learner.pkl, metrics.json and what `export` writes
     epochs:int=0,               # epochs of fine-tuning (all but the earliest layers) after the head (0: the head alone, seconds)
     fast:bool=True,             # fit the head on cached features (seconds); False: fastai's `fine_tune` (a frozen epoch first)
     size:int=224,               # side of the square the pictures are resized to
@@ -328,7 +373,7 @@ def train(
     cache:Path|str|None=None,   # features cache (see `cache_dir`)
     quiet:bool=False,           # no progress bars or per-epoch tables
     seed:int|None=None,         # seed the random shuffles and augmentations, for runs that repeat (nearly: CPU sums vary a little)
-    portable:bool=True,         # also write the portable export (skip it for a model that only feeds the next step)
+    export=None,                # also called as `export(learn, out, size, metrics=...)`: pass 04_deploy's `export_model` for the portable export
 )->dict:                        # metrics: valid_accuracy, valid_loss, kept, diagnosis, seconds, ...
     "Train a classifier on `data`, keeping the better of head-only and fine-tuned; save it with its metrics in `out`."
     start, data, out = time.time(), Path(data).absolute(), Path(out).absolute()  # fastai joins relative names to learn.path
@@ -343,13 +388,12 @@ def train(
     metrics = dict(valid_accuracy=round(float(acc), 4), valid_loss=round(float(loss), 4), seconds=round(time.time() - start, 1),
                    epochs=epochs, fast=fast, size=size, bs=dls.bs, lr=lr, classes=list(dls.vocab), train_items=len(dls.train_ds),
                    valid_items=len(dls.valid_ds), **run)
-    _save(learn, out, metrics, portable)
+    _save(learn, out, metrics, export)
     return metrics
 
-def _save(learn, out:Path, metrics:dict, portable:bool=True):
-    "learner.pkl, the portable export (if `portable`) and metrics.json (written last) in `out`."
-    from lesson2_lib.deploy import export_model
+def _save(learn, out:Path, metrics:dict, export=None):
+    "learner.pkl, what `export` writes, and metrics.json (written last) in `out`."
     out.mkdir(parents=True, exist_ok=True)
     learn.export(out/'learner.pkl')
-    if portable: export_model(learn, out, metrics['size'], metrics={k: metrics[k] for k in ('valid_accuracy', 'valid_loss')})
-    (out/'metrics.json').write_text(json.dumps(metrics, indent=1))
+    if export: export(learn, out, metrics['size'], metrics={k: metrics[k] for k in ('valid_accuracy', 'valid_loss')})
+    write_atomic(out/'metrics.json', json.dumps(metrics, indent=1).encode())

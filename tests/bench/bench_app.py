@@ -36,7 +36,7 @@ def measure(cmd, n, blobs, log):
                     errors=sum(c != 200 for c in codes), rss=rss_mb(proc.pid))
 
 def main():
-    if not BEARS.is_dir(): print(f'skipped: {BEARS} is absent (it exists only beside the development checkout)'); return
+    if not BEARS.is_dir(): sys.exit(f'{Path(__file__).stem}: {BEARS} is absent (it exists only beside the development checkout)')
     from lesson2_lib.train import image_dls, fast_learner
     from lesson2_lib.deploy import export_model
     tmp = Path(tempfile.mkdtemp())

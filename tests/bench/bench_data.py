@@ -61,7 +61,7 @@ def run_ours(urls, dest, timeout):
 
 def main():
     bears = SHARED/'bears'
-    if not bears.is_dir(): print(f'skipped: {bears} is absent (it exists only beside the development checkout)'); return
+    if not bears.is_dir(): sys.exit(f'bench_data: {bears} is absent (it exists only beside the development checkout)')
     tmp = Path(tempfile.mkdtemp())
     rows = []
     try:

@@ -42,7 +42,7 @@ def side(name, folder):
     print(json.dumps(dict(ms, batch_per_s=round(per_s, 1), peak_mb=peak_mb(), labels=labels)))
 
 def main():
-    if not BEARS.is_dir(): print(f'skipped: {BEARS} is absent (it exists only beside the development checkout)'); return
+    if not BEARS.is_dir(): sys.exit(f'{Path(__file__).stem}: {BEARS} is absent (it exists only beside the development checkout)')
     from lesson2_lib.train import image_dls, fast_learner
     from lesson2_lib.deploy import export_model
     tmp = Path(tempfile.mkdtemp())
