@@ -15,7 +15,8 @@ from PIL import UnidentifiedImageError
 from .deploy import Predictor, ExportError
 
 # %% auto #0
-__all__ = ['PAGE', 'Refusal', 'read_limited', 'uploaded_file', 'make_app', 'serve', 'uploaded_bytes', 'notebook_app']
+__all__ = ['DRAIN_BYTES', 'DRAIN_SECONDS', 'DRAIN_RATE', 'PAGE', 'Refusal', 'read_limited', 'uploaded_file', 'make_app', 'serve',
+           'uploaded_bytes', 'notebook_app']
 
 # %% ../nbs/04a_app.ipynb #1ca3313a
 class Refusal(Exception):
@@ -25,17 +26,34 @@ class Refusal(Exception):
         message:str,    # what was wrong, in words, for the JSON answer
     ): super().__init__(message); self.status = status
 
+DRAIN_BYTES, DRAIN_SECONDS = 256_000_000, 10.0  # what a refused upload may still send, and for how long, before the connection is cut
+DRAIN_RATE = 16_000_000  # bytes per second read from a refused upload: draining faster slowed everyone else's predictions (04a_app)
+
+async def _drain(chunks, max_bytes:int=DRAIN_BYTES, seconds:float=DRAIN_SECONDS, rate:float=DRAIN_RATE):
+    "Read and drop the rest of a body (at most `max_bytes`, `seconds`, and `rate` bytes a second), so a client that sends everything before reading gets our answer."
+    import anyio, time
+    seen, start = 0, time.monotonic()
+    with anyio.move_on_after(seconds):
+        async for chunk in chunks:
+            seen += len(chunk)
+            if seen > max_bytes: return
+            if (ahead := seen / rate - (time.monotonic() - start)) > 0: await anyio.sleep(ahead)  # TCP makes the client wait too
+
 async def read_limited(
     request:Request,   # the Starlette request whose body is read
     limit:int,         # the most bytes accepted
 )->bytes:
-    "The request body, refusing (413) as soon as it is larger than `limit` bytes."
-    declared = request.headers.get('content-length')
-    if declared and declared.isdigit() and int(declared) > limit: raise Refusal(413, f'upload larger than the limit of {limit:,} bytes')
-    body = bytearray()
-    async for chunk in request.stream():
+    "The request body, refused (413) once it is larger than `limit` bytes, after letting the client finish sending (within bounds)."
+    too_big = Refusal(413, f'upload larger than the limit of {limit:,} bytes')
+    declared = request.headers.get('content-length', '')
+    if declared.isdigit() and int(declared) > limit:
+        # curl asks first (Expect: 100-continue) and waits for the answer: refuse before it sends anything
+        if request.headers.get('expect', '').lower() != '100-continue': await _drain(request.stream())
+        raise too_big
+    body, chunks = bytearray(), request.stream()
+    async for chunk in chunks:
         body += chunk
-        if len(body) > limit: raise Refusal(413, f'upload larger than the limit of {limit:,} bytes')
+        if len(body) > limit: del body[:]; await _drain(chunks); raise too_big   # nothing over the limit is kept
     return bytes(body)
 
 # %% ../nbs/04a_app.ipynb #408cb652
@@ -118,7 +136,8 @@ def make_app(
         try:
             data = await uploaded_file(request, max_bytes)
             return JSONResponse(await anyio.to_thread.run_sync(_predict_bytes, predictor, data, limiter=limiter))
-        except Refusal as r: return JSONResponse(dict(error=str(r)), status_code=r.status)
+        except Refusal as r:  # after a refused upload the connection closes: uvicorn would otherwise read an endless body forever
+            return JSONResponse(dict(error=str(r)), status_code=r.status, headers={'connection': 'close'} if r.status == 413 else None)
 
     app = Starlette(routes=[Route('/', index), Route('/healthz', healthz), Route('/predict', predict, methods=['POST'])])
     app.state.predictor = predictor

@@ -48,12 +48,54 @@ def test_load_on_real_uvicorn(server, export):
     assert after - before < 40, f'server memory grew from {before:.0f} to {after:.0f} MB'
     assert proc.poll() is None
 
-def test_upload_limit_on_real_server(server):
+def multipart(data:bytes, name:str='big.jpg')->tuple:
+    "A multipart/form-data body with one file field, and its content type, as a browser or requests would send it."
+    b = b'lesson2-test-boundary'
+    head = b'--' + b + b'\r\nContent-Disposition: form-data; name="file"; filename="' + name.encode() + b'"\r\nContent-Type: image/jpeg\r\n\r\n'
+    return head + data + b'\r\n--' + b + b'--\r\n', 'multipart/form-data; boundary=' + b.decode()
+
+def post_urllib(base:str, data:bytes)->tuple:
+    "(status, JSON answer) of a multipart upload with urllib, which sends the whole body before reading the answer."
+    import json, urllib.request, urllib.error
+    body, ctype = multipart(data)
+    req = urllib.request.Request(f'{base}/predict', data=body, headers={'Content-Type': ctype}, method='POST')
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r: return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e: return e.code, json.loads(e.read())
+
+@pytest.mark.parametrize('mb', [11, 30])
+def test_oversized_upload_gets_413_in_every_client(server, tmp_path, mb):
+    "urllib, httpx (requests-style `files=`) and curl all read the 413 and its JSON, not a broken pipe; the server carries on."
     import httpx
-    base, _ = server
-    r = httpx.post(f'{base}/predict', files={'file': ('big.jpg', b'\xff' * 11_000_000, 'image/jpeg')}, timeout=60)
+    base, proc = server
+    big = b'\xff' * (mb * 1_000_000)
+    code, answer = post_urllib(base, big)
+    assert code == 413 and 'larger than the limit of 10,000,000 bytes' in answer['error'], (code, answer)
+    r = httpx.post(f'{base}/predict', files={'file': ('big.jpg', big, 'image/jpeg')}, timeout=60)
     assert r.status_code == 413 and 'larger than the limit' in r.json()['error']
-    assert httpx.get(f'{base}/healthz').json()['status'] == 'ok'
+    (tmp_path/'big.jpg').write_bytes(big)
+    out = subprocess.run(['curl', '-s', '-w', '\n%{http_code}', '-F', f'file=@{tmp_path/"big.jpg"}', f'{base}/predict'],
+                         capture_output=True, text=True, timeout=60).stdout.splitlines()
+    assert out[-1] == '413' and 'larger than the limit' in out[0], out
+    assert httpx.get(f'{base}/healthz').json()['status'] == 'ok' and proc.poll() is None
+
+def test_endless_upload_is_cut(server):
+    "A client that never stops sending (chunked, no length) is cut off after the drain budget, in well under its time limit."
+    import socket
+    from lesson2_lib.app import DRAIN_BYTES, DRAIN_SECONDS
+    base, proc = server
+    port = int(base.rsplit(':', 1)[1])
+    chunk = b'%x\r\n' % (1 << 20) + b'\xff' * (1 << 20) + b'\r\n'
+    start, sent = time.time(), 0
+    with socket.create_connection(('127.0.0.1', port)) as s:
+        s.sendall(b'POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n')
+        with pytest.raises(OSError):   # reset or broken pipe once the server has had enough
+            while sent < 1_000_000_000: s.sendall(chunk); sent += 1 << 20
+    seconds = time.time() - start
+    print(f'\nendless upload cut after {sent / 1e6:.0f} MB and {seconds:.2f} s (budget {DRAIN_BYTES / 1e6:.0f} MB, {DRAIN_SECONDS:.0f} s)')
+    assert sent < 10_000_000 + DRAIN_BYTES + 50_000_000 and seconds < DRAIN_SECONDS + 5
+    import httpx
+    assert httpx.get(f'{base}/healthz').json()['status'] == 'ok' and proc.poll() is None
 
 def test_person_uploads_a_photo_in_chromium(server, export):
     from lesson2_lib.deploy import Predictor
@@ -82,3 +124,41 @@ def test_predictor_needs_no_fastai_or_torch(export):
             "print(sorted(m for m in ('torch', 'fastai', 'timm', 'pickle_loader') if m in sys.modules))")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] in {p.parent.name for p in pics} and out[-1] == '[]', out
+
+UPLOADER = """
+import sys, urllib.request, urllib.error
+sys.path.insert(0, {tests!r}); from test_app import multipart
+body, ctype = multipart(b'\\xff' * 100_000_000)
+print('ready', flush=True)
+try: urllib.request.urlopen(urllib.request.Request({url!r}, data=body, headers={{'Content-Type': ctype}}), timeout=60)
+except urllib.error.HTTPError as e: print(e.code, flush=True)   # refused with 413, after the server drained the body
+"""
+
+def test_requests_keep_their_latency_during_big_uploads(server, export):
+    "While three clients send 100 MB uploads (refused and drained, at a bounded rate), small predictions keep their p99 within twice the quiet one."
+    base, proc = server
+    pics = [p.read_bytes() for p in export[1][:40]]
+    def timed(n:int)->list:
+        out = []
+        for i in range(n):
+            t = time.perf_counter(); code, _ = post_urllib(base, pics[i % len(pics)]); out.append(1000 * (time.perf_counter() - t))
+            assert code == 200
+        return out
+    timed(30)                       # warm up
+    quiet = timed(400)
+    code = UPLOADER.format(tests=str(Path(__file__).parent), url=f'{base}/predict')
+    uploaders = [subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    try:
+        for u in uploaders: assert u.stdout.readline().strip() == 'ready'
+        time.sleep(0.3)             # all three are sending
+        busy = timed(400)
+        still = [u.poll() is None for u in uploaders]   # the uploads lasted the whole measurement
+        answers = [u.communicate(timeout=60)[0].split() for u in uploaders]
+    finally:
+        for u in uploaders: u.kill()
+    q99, b99 = np.percentile(quiet, 99), np.percentile(busy, 99)
+    print(f'\nquiet p50 {np.percentile(quiet, 50):.1f} ms, p99 {q99:.1f} ms; during 100 MB uploads from three clients '
+          f'({sum(map(len, answers))} refused) p50 {np.percentile(busy, 50):.1f} ms, p99 {b99:.1f} ms')
+    assert answers == [['413']] * 3 and all(still), (answers, still)
+    assert b99 <= 2 * q99, f'p99 rose from {q99:.1f} to {b99:.1f} ms during the uploads'
+    assert proc.poll() is None
