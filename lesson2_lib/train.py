@@ -22,8 +22,8 @@ from fastai.callback.core import Callback
 # %% auto #0
 __all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'lesson_block',
            'read_table', 'image_dls', 'item_paths', 'load_image', 'to_input', 'static_padding', 'onnx_bytes',
-           'cache_dir', 'frozen_body', 'embed_files', 'head_from_features', 'labels_of', 'fast_learner', 'BnEval',
-           'freeze_early', 'train_scores', 'diagnose', 'batch_size', 'FirstFit', 'train']
+           'cache_dir', 'frozen_body', 'embed_files', 'head_from_features', 'labels_of', 'fast_learner',
+           'feature_scores', 'BnEval', 'freeze_early', 'train_scores', 'diagnose', 'batch_size', 'FirstFit', 'train']
 
 # %% ../nbs/02_train.ipynb #e382218d
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
@@ -250,6 +250,18 @@ def fast_learner(
     head = head_from_features(X, labels_of(dls.train), len(dls.vocab), C)
     return vision_learner(dls, efficientnet_lite0, custom_head=head, init=None, metrics=accuracy)  # init=None keeps the fitted head
 
+def feature_scores(
+    learn,                      # a Learner from `fast_learner`, its head as fitted
+    size:int,                   # the picture size of its features
+    cache:Path|str|None=None,   # features cache (see `cache_dir`)
+    progress:bool=True,         # show a progress bar while computing features
+)->tuple:                       # (validation loss, accuracy), as `learn.validate()` measures them
+    "A fast-path Learner's validation loss and accuracy from the cached features of its validation pictures, without running the network."
+    X = torch.from_numpy(embed_files(item_paths(learn.dls.valid), size, cache, progress=progress))
+    y, lin = torch.as_tensor(labels_of(learn.dls.valid)), learn.model[1][2]
+    with torch.no_grad(): logits = X @ lin.weight.T + lin.bias
+    return float(nn.functional.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
+
 # %% ../nbs/02_train.ipynb #33bc8735
 class BnEval(Callback):
     "Keep every BatchNorm layer on its running statistics while training (its affine parameters still learn)."
@@ -384,7 +396,7 @@ def train(
     with contextlib.ExitStack() as stack:
         if quiet: stack.enter_context(learn.no_bar()); stack.enter_context(learn.no_logging())
         run = _fine_tune(learn, epochs, fast, lr) if epochs else dict(kept='head only', diagnosis='head only: no epochs to diagnose')
-        loss, acc = learn.validate()
+        loss, acc = feature_scores(learn, size, cache, not quiet) if fast and not epochs else learn.validate()  # the head alone: from features
     metrics = dict(valid_accuracy=round(float(acc), 4), valid_loss=round(float(loss), 4), seconds=round(time.time() - start, 1),
                    epochs=epochs, fast=fast, size=size, bs=dls.bs, lr=lr, classes=list(dls.vocab), train_items=len(dls.train_ds),
                    valid_items=len(dls.valid_ds), **run)
