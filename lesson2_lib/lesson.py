@@ -67,14 +67,20 @@ def score_demo(
 # %% ../nbs/08_lesson.ipynb #c2901a1a
 DEMO_PORT = 47821  # file names are hashes of URLs, so a fixed port keeps the demo's names (and its random split) the same everywhere
 
-def _demo_server(root:Path, portfile:Path):
+def _demo_server(
+    root:Path,           # the folder to serve
+    portfile:Path,       # where the port of the first run is kept
+    wait:float=10.0,     # seconds to wait for the recorded port to be free again
+):
     "A started `PracticeServer` for `root`: on the port recorded in `portfile`, else `DEMO_PORT`, else any free port."
     from lesson2_lib.practice import PracticeServer
     recorded = portfile.read_text().strip() if portfile.exists() else ''
-    for port in [int(recorded)] if recorded.isdigit() else [DEMO_PORT, 0]:
+    port, deadline = int(recorded) if recorded.isdigit() else DEMO_PORT, time.monotonic() + wait
+    while True:
         try: srv = PracticeServer(root, port=port).start(); break
-        except OSError: continue
-    else: srv = PracticeServer(root).start()
+        except OSError:   # a new port would give new URLs, so new file names, and everything would download again
+            if not recorded.isdigit() or time.monotonic() > deadline: srv = PracticeServer(root).start(); break
+            time.sleep(0.2)   # the last run's connections to the port may still be closing
     portfile.parent.mkdir(parents=True, exist_ok=True); portfile.write_text(str(srv.port))
     return srv
 

@@ -116,6 +116,10 @@ def test_person_uploads_a_photo_in_chromium(server, export):
         page.set_input_files('#file', files=[dict(name='notes.jpg', mimeType='image/jpeg', buffer=b'not a picture')])
         page.wait_for_function("() => document.getElementById('error').textContent.length > 0", timeout=30_000)
         assert 'not a picture' in page.inner_text('#error')
+        page.evaluate("document.getElementById('error').textContent = ''")
+        page.set_input_files('#file', files=[dict(name='huge.jpg', mimeType='image/jpeg', buffer=b'\xff' * 30_000_000)])
+        page.wait_for_function("() => document.getElementById('error').textContent.length > 0", timeout=30_000)
+        assert 'larger than the limit' in page.inner_text('#error')   # fetch read the 413, not a network error
 
 def test_predictor_needs_no_fastai_or_torch(export):
     "Serving loads the export with onnxruntime alone: neither the training stack nor a pickle is imported."
