@@ -96,7 +96,8 @@ def demo_pipeline(
     dest = Path(dest)
     with _demo_server(dataset.parent, dest/'urls'/'port.txt') as srv:
         lists = write_url_lists(srv, dataset, manifest, dest/'urls')
-        downloaded = download_images(read_url_files(lists), dest/'images', allow_private=[f'127.0.0.1:{srv.port}'], progress=progress)
+        # timeout=60: the local server hangs on nothing, but on a busy machine (notebooks tested side by side) 10 s was not always enough
+        downloaded = download_images(read_url_files(lists), dest/'images', allow_private=[f'127.0.0.1:{srv.port}'], progress=progress, timeout=60)
     verified = verify_images(dest/'images', progress=progress)
     dups = find_duplicates(dest/'images', progress=progress)
     converted = converted_originals(dest/'images.quarantine')
