@@ -165,7 +165,7 @@ class HostPace:
     def __init__(self,
         min_answers:int=8,    # answers from a host needed before its pace is trusted
         factor:float=3.0,     # wait this many times the host's typical answer time
-        floor:float=0.5,      # but never less than this many seconds
+        floor:float=2.0,      # but never less than this many seconds (0.5 gave up on a local server a busy machine answered late)
     ):
         self.min_answers, self.factor, self.floor = min_answers, factor, floor
         self.seen, self.lock = {}, threading.Lock()
