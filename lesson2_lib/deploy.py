@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_deploy.ipynb #d81a0a2e
 from __future__ import annotations
-import io, json, platform, time, warnings
+import io, json, platform, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image
@@ -12,8 +12,8 @@ from . import __version__
 from .core import write_atomic, sha256, open_picture, fit_square
 
 # %% auto #0
-__all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'export_model', 'read_export', 'prepare', 'Predictor', 'torch_model', 'latency',
-           'export_learner_file']
+__all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'export_model', 'read_export', 'prepare', 'Predictor', 'top_margin',
+           'torch_model', 'latency', 'quantize_export', 'export_learner_file']
 
 # %% ../nbs/04_deploy.ipynb #4da66336
 FORMAT = 'lesson2-export/1'
@@ -44,6 +44,7 @@ def export_model(
     method:str='crop',            # how pictures are fitted into the square ('crop' or 'squish')
     arch:str='efficientnet_lite0',# architecture name, for the record and for `torch_model`
     metrics:dict|None=None,       # scores at export time, kept in the manifest
+    int8:bool=False,              # also add an 8-bit graph (`quantize_export`, calibrated on `learn`'s data; seconds more)
 )->dict:                          # the manifest
     "Write a portable export of `learn`'s model: safetensors weights, an ONNX graph ending in softmax, a JSON manifest."
     from safetensors.torch import save
@@ -57,7 +58,14 @@ def export_model(
                     files={f: sha256(out/f) for f in ('weights.safetensors', 'model.onnx')},
                     metrics=metrics or {}, versions=_versions(), created=time.strftime('%Y-%m-%dT%H:%M:%S%z'))
     write_atomic(out/'manifest.json', json.dumps(manifest, indent=1).encode())  # written last: no manifest, no export
-    return manifest
+    return _quantize_learner(learn, out) if int8 else manifest
+
+def _quantize_learner(learn, out:Path)->dict:
+    "`quantize_export` of the export in `out`, calibrated on 64 of `learn`'s training pictures, checked on (up to 500) validation ones."
+    from lesson2_lib.train import item_paths
+    train, valid = item_paths(learn.dls.train), item_paths(learn.dls.valid)
+    if not train or not valid: raise ExportError("an 8-bit graph needs the Learner's data (a load_learner() Learner has none)")
+    return quantize_export(out, train[::max(1, len(train) // 64)][:64], valid[::max(1, len(valid) // 500)][:500])
 
 def _norm_stats(learn)->tuple:
     "The mean and standard deviation `learn`'s data is normalised with (no normalisation: 0 and 1)."
@@ -104,29 +112,44 @@ def prepare(
     return out
 
 # %% ../nbs/04_deploy.ipynb #2dba93a8
+def _graph_file(manifest:dict, precision:str)->str:
+    "The graph file of the export for `precision` ('auto', 'float32' or 'int8')."
+    kept = manifest.get('int8', {}).get('kept')
+    if precision not in ('auto', 'float32', 'int8'): raise ValueError(f"precision must be 'auto', 'float32' or 'int8', got {precision!r}")
+    if precision == 'int8' and not kept: raise ExportError('this export has no 8-bit graph: make one with quantize_export, or lesson2 train --int8')
+    return 'model.int8.onnx' if kept and precision != 'float32' else 'model.onnx'
+
+def _session(path:Path|bytes, threads:int|None=None):
+    "An onnxruntime CPU session for the graph at `path` (or the graph's bytes); `ExportError` if onnxruntime cannot load it."
+    import onnxruntime as ort
+    opts = ort.SessionOptions(); opts.log_severity_level = 3   # no notes about constants it drops from 8-bit graphs
+    if threads: opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    try: return ort.InferenceSession(path if isinstance(path, bytes) else str(path), opts, providers=['CPUExecutionProvider'])
+    except Exception as e: raise ExportError(f'{path if isinstance(path, Path) else "the graph"} cannot be loaded by onnxruntime: {e}') from None
+
 class Predictor:
     "Predict classes from a portable export with onnxruntime: no pickles, no fastai, no PyTorch."
     def __init__(self,
         folder:Path|str,         # an export folder (see `export_model`)
         threads:int|None=None,   # CPU threads per prediction (default: onnxruntime's choice)
         draft:bool=True,         # decode JPEGs in draft mode (faster; pixels differ very slightly)
+        precision:str='auto',    # 'auto': the 8-bit graph if the export kept one (see `quantize_export`), else 'float32'
     ):
-        import onnxruntime as ort
         self.folder, self.draft = Path(folder), draft
         self.manifest = m = read_export(folder)
-        self.classes, self.size = list(m['classes']), int(m['size'])
-        opts = ort.SessionOptions()
-        if threads: opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        try: self.session = ort.InferenceSession(str(self.folder/'model.onnx'), opts, providers=['CPUExecutionProvider'])
-        except Exception as e: raise ExportError(f'{self.folder}/model.onnx cannot be loaded by onnxruntime: {e}') from None
+        self.classes, self.size, self.graph = list(m['classes']), int(m['size']), _graph_file(m, precision)
+        self.session = _session(self.folder/self.graph, threads)
         self._check_graph()
+        q8 = self.graph == 'model.int8.onnx'   # close calls go to the float graph (see `quantize_export`)
+        self.backup, self.margin = (_session(self.folder/'model.onnx', threads), m['int8']['fallback_margin']) if q8 else (None, 0.0)
 
     def _check_graph(self):
         "Refuse a graph whose input size or number of outputs disagrees with the manifest."
         shape, n_out = self.session.get_inputs()[0].shape, self.session.get_outputs()[0].shape[-1]
         if list(shape[1:]) != [3, self.size, self.size] or n_out != len(self.classes):
-            raise ExportError(f'model.onnx takes {shape[1:]} and gives {n_out} classes, but the manifest says '
+            raise ExportError(f'{self.graph} takes {shape[1:]} and gives {n_out} classes, but the manifest says '
                               f'[3, {self.size}, {self.size}] and {len(self.classes)} classes')
+
 
 # %% ../nbs/04_deploy.ipynb #5ea4a698
 from fastcore.basics import patch
@@ -138,10 +161,18 @@ def inputs(self:Predictor, pictures:list)->np.ndarray:
     return np.stack([prepare(open_picture(p, self.size if self.draft else None), self.size, m['resize'], m['mean'], m['std'])
                      for p in pictures])
 
+def top_margin(probs:np.ndarray)->np.ndarray:
+    "How far each row's most likely class is ahead of the next one."
+    two = np.sort(probs, axis=1)[:, -2:]
+    return two[:, 1] - two[:, 0] if probs.shape[1] > 1 else np.ones(len(probs), probs.dtype)
+
 @patch
 def probabilities(self:Predictor, pictures:list)->np.ndarray:
-    "(n, classes) probabilities for a list of pictures."
-    return self.session.run(None, {'pixels': self.inputs(pictures)})[0]
+    "(n, classes) probabilities for a list of pictures (close calls of an 8-bit graph are settled by the float graph)."
+    x = self.inputs(pictures)
+    p = self.session.run(None, {'pixels': x})[0]
+    if self.backup is not None and (close := top_margin(p) < self.margin).any(): p[close] = self.backup.run(None, {'pixels': x[close]})[0]
+    return p
 
 @patch
 def predict(self:Predictor, picture)->dict:
@@ -180,6 +211,58 @@ def latency(
         for x in items:
             t = time.perf_counter(); f(x); times.append((time.perf_counter() - t) * 1000)
     return {f'p{q}': round(float(np.percentile(times, q)), 2) for q in (50, 90, 99)} | dict(n=len(times))
+
+# %% ../nbs/04_deploy.ipynb #93324de5
+def _calibration_reader(batches:list):
+    "An onnxruntime calibration reader handing out the input batches `batches` one by one."
+    from onnxruntime.quantization import CalibrationDataReader
+    class Reader(CalibrationDataReader):
+        def __init__(self): self.left = iter(batches)
+        def get_next(self): return next(({'pixels': b} for b in self.left), None)
+    return Reader()
+
+def _int8_graph(graph:Path, inputs:np.ndarray)->bytes:
+    "The ONNX file `graph` quantised to 8 bits (QDQ format, per-channel int8 weights), its ranges calibrated on `inputs`."
+    # batches of 4: onnxruntime keeps every activation of a calibration batch; 16 photos at 224 px took 2.1 GB, 4 take 0.7 GB
+    import logging, onnxruntime as ort
+    from onnxruntime.quantization import quantize_static, QuantFormat, QuantType
+    level = logging.getLogger().level
+    logging.getLogger().setLevel(logging.ERROR); ort.set_default_logger_severity(3)   # the quantiser's advice and graph clean-up notes
+    try:
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            quantize_static(str(graph), f'{tmp}/int8.onnx', _calibration_reader(np.array_split(inputs, -(-len(inputs) // 4))),
+                            quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+            return Path(f'{tmp}/int8.onnx').read_bytes()
+    finally: logging.getLogger().setLevel(level); ort.set_default_logger_severity(2)
+
+# %% ../nbs/04_deploy.ipynb #3ff45941
+def quantize_export(
+    folder:Path|str,            # an export folder written by `export_model`
+    calibration:list,           # a few dozen training pictures (paths or bytes): they set the 8-bit ranges and the fallback margin
+    validation:list,            # pictures on which the Predictor must give the float graph's top class
+    min_agreement:float=0.99,   # the share of `validation` it must agree on for the 8-bit graph to be kept
+)->dict:                        # the updated manifest; its `int8` entry says what was measured and whether the graph was kept
+    "Add an 8-bit copy of the export's graph, calibrated on `calibration`, kept only if it agrees with the float graph on `validation`."
+    folder, fp32 = Path(folder), Predictor(folder, precision='float32')
+    xc, xv = fp32.inputs(calibration), fp32.inputs(validation)
+    data = _int8_graph(folder/'model.onnx', xc)
+    int8, run = _session(data), lambda s, x: s.run(None, {'pixels': x})[0]
+    margin = min(0.5, 3 * float(np.abs(run(int8, xc) - run(fp32.session, xc)).max()))   # 3x the largest change seen in training pictures
+    p32, p8 = run(fp32.session, xv), run(int8, xv)
+    close = top_margin(p8) < margin
+    agree = lambda p: float((p.argmax(1) == p32.argmax(1)).mean())
+    stats = dict(agreement=round(agree(np.where(close[:, None], p32, p8)), 4), alone=round(agree(p8), 4), fallback_margin=round(margin, 4),
+                 fallback_share=round(float(close.mean()), 4), pictures=len(validation), calibration=len(calibration))
+    return _record_int8(folder, fp32.manifest, data, dict(kept=stats['agreement'] >= min_agreement, **stats, min_agreement=min_agreement))
+
+def _record_int8(folder:Path, manifest:dict, data:bytes, stats:dict)->dict:
+    "Write (or remove) model.int8.onnx as `stats['kept']` says and record `stats` in the manifest."
+    m = dict(manifest, files={k: v for k, v in manifest['files'].items() if k != 'model.int8.onnx'}, int8=stats)
+    (folder/'model.int8.onnx').unlink(missing_ok=True)
+    if stats['kept']: write_atomic(folder/'model.int8.onnx', data); m['files']['model.int8.onnx'] = sha256(data)
+    write_atomic(folder/'manifest.json', json.dumps(m, indent=1).encode())
+    return m
 
 # %% ../nbs/04_deploy.ipynb #593f9c27
 def export_learner_file(
