@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #cc95f6d9
 from __future__ import annotations
-import hashlib, io, os, tempfile
+import hashlib, io, os, sys, tempfile
 from pathlib import Path
 from PIL import Image, ImageOps
 
@@ -55,10 +55,18 @@ def with_progress(
     total:int|None=None,      # its length, when `items` has none (a generator, a pool's map)
     show:bool=True,           # draw the bar
 ):
-    "`items` wrapped in a fastprogress bar (in notebooks and terminals alike) when `show`, else `items` unchanged."
+    "`items` with a progress bar when `show` (fastprogress's in a notebook, tqdm's in a terminal), else `items` unchanged."
     if not show: return items
-    from fastprogress.fastprogress import progress_bar
-    return progress_bar(items, total=total)
+    if _in_notebook():
+        from fastprogress.fastprogress import progress_bar
+        return progress_bar(items, total=total)
+    from tqdm import tqdm   # 0.05 s to import where fastprogress takes 0.2 s: the data commands start sooner
+    return tqdm(items, total=total, leave=False, dynamic_ncols=True)
+
+def _in_notebook()->bool:
+    "Is this code running in a Jupyter kernel (where an HTML progress bar shows)?"
+    shell = getattr(sys.modules.get('IPython'), 'get_ipython', lambda: None)()
+    return type(shell).__name__ in ('ZMQInteractiveShell', 'CaptureShell')
 
 # %% ../nbs/00_core.ipynb #dc9315f0
 ORIENTATION = 0x0112  # the EXIF tag telling how the camera was held

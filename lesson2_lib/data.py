@@ -4,25 +4,26 @@
 
 # %% ../nbs/01_data.ipynb #df90e88e
 from __future__ import annotations
-import base64, binascii, csv, io, ipaddress, os, queue, random, re, shutil, socket, threading, time
+import base64, binascii, csv, io, ipaddress, os, queue, random, re, shutil, socket, struct, threading, time, zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
-import numpy as np
-import pandas as pd
 from PIL import Image
 import httpx
+if TYPE_CHECKING: import numpy as np, pandas as pd   # imported where used: `lesson2 download` and `verify` start 0.3 s sooner without them
 from .core import write_atomic, free_path, sha256, with_progress, upright, open_picture
 
 # %% auto #0
-__all__ = ['URL_COLUMNS', 'MAGIC', 'SUFFIXES', 'RETRY_STATUS', 'USER_AGENT', 'IMAGE_SUFFIXES', 'NOT_IMAGES', 'REPORT_COLUMNS',
-           'ZOOMS', 'clean_url', 'read_url_file', 'read_url_files', 'Refused', 'is_public', 'check_url',
-           'DownloadError', 'sniff', 'NotAnImage', 'inspect_image', 'retry_after', 'HostPace', 'fetch', 'http_client',
-           'decode_data_uri', 'url_name', 'class_folder', 'image_files', 'training_data', 'save_report',
-           'download_images', 'trainable', 'quarantine', 'verify_images', 'thumbnails', 'thumb_diff', 'find_duplicates',
-           'quarantine_duplicates', 'presize_images']
+__all__ = ['URL_COLUMNS', 'MAGIC', 'SUFFIXES', 'STRUCTURE', 'RETRY_STATUS', 'USER_AGENT', 'IMAGE_SUFFIXES', 'NOT_IMAGES',
+           'REPORT_COLUMNS', 'VERIFY_COLUMNS', 'ZOOMS', 'clean_url', 'read_url_file', 'read_url_rows', 'read_url_files',
+           'Refused', 'is_public', 'check_url', 'DownloadError', 'sniff', 'complete', 'NotAnImage', 'inspect_image',
+           'retry_after', 'HostPace', 'fetch', 'http_client', 'decode_data_uri', 'url_name', 'class_folder',
+           'image_files', 'training_data', 'save_report', 'download_images', 'download_urls', 'trainable', 'quarantine',
+           'verify_images', 'verify_folder', 'thumbnails', 'thumb_diff', 'find_duplicates', 'quarantine_duplicates',
+           'presize_images']
 
 # %% ../nbs/01_data.ipynb #975c47a6
 def clean_url(line:str)->str:
@@ -53,21 +54,29 @@ def _csv_rows(text:str, label:str, source:str)->list|None:
 # %% ../nbs/01_data.ipynb #8d379d27
 URL_COLUMNS = ['url', 'label', 'source', 'line']
 
+def _read_rows(path:Path|str, label:str|None=None)->list:
+    "(url, label, source, line) rows of one URL list (see `read_url_file`)."
+    path = Path(path)
+    text = _unescape(path.read_text(encoding='utf-8', errors='replace').lstrip('\ufeff'))
+    label = label or path.stem
+    return (_csv_rows(text, label, str(path)) if path.suffix.lower() == '.csv' else None) or _url_rows(text, label, str(path))
+
 def read_url_file(
     path:Path|str,        # a plain list (one URL a line) or a CSV with `url` and optional `label` columns
     label:str|None=None,  # class of the URLs without a label of their own (default: the file's stem)
 )->pd.DataFrame:          # one row per URL line: url, label, source, line
     "Read one URL list, as a browser or a spreadsheet saved it."
-    path = Path(path)
-    text = _unescape(path.read_text(encoding='utf-8', errors='replace').lstrip('\ufeff'))
-    label = label or path.stem
-    rows = (_csv_rows(text, label, str(path)) if path.suffix.lower() == '.csv' else None) or _url_rows(text, label, str(path))
-    return pd.DataFrame(rows, columns=URL_COLUMNS)
+    import pandas as pd
+    return pd.DataFrame(_read_rows(path, label), columns=URL_COLUMNS)
+
+def read_url_rows(paths:list)->list:
+    "The (url, label, source, line) rows of several URL lists, in order: `read_url_files` without pandas."
+    return [row for p in paths for row in _read_rows(p)]
 
 def read_url_files(paths:list)->pd.DataFrame:
     "Read several URL lists into one table, in order."
-    tables = [read_url_file(p) for p in paths]
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=URL_COLUMNS)
+    import pandas as pd
+    return pd.DataFrame(read_url_rows(paths), columns=URL_COLUMNS)
 
 # %% ../nbs/01_data.ipynb #49481de0
 class Refused(ValueError):
@@ -120,6 +129,83 @@ def _not_image_reason(data:bytes)->str:
     if data[4:12] in (b'ftypavif', b'ftypheic', b'ftypmif1'): return 'not an image we can read: AVIF/HEIC'
     return f'not an image: unknown content starting {data[:8].hex()}'
 
+# %% ../nbs/01_data.ipynb #33ac1615
+class _Cut(Exception): "Raised inside the structure walks; `complete` turns it into `NotAnImage`."
+
+_SOF = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}   # frame headers (C4, C8, CC are other segments)
+
+def _jpeg_complete(data:bytes):
+    "Walk the JPEG's segments to its first scan; the end-of-image marker must follow."
+    pos, n, frame = 2, len(data), False
+    while pos + 4 <= n:
+        if data[pos] != 0xFF: raise NotAnImage(f'broken JPEG: no segment marker at byte {pos:,}')
+        m = data[pos + 1]
+        if m == 0xFF or m == 0x01 or 0xD0 <= m <= 0xD7: pos += 1 + (m != 0xFF); continue   # fill byte, markers without length
+        if m == 0xD9: raise NotAnImage('broken JPEG: it ends before any image data')
+        length = int.from_bytes(data[pos + 2:pos + 4], 'big')
+        if length < 2: raise NotAnImage(f'broken JPEG: a segment of impossible length at byte {pos:,}')
+        frame, pos = frame or m in _SOF, pos + 2 + length
+        if m == 0xDA:
+            if not frame: raise NotAnImage('broken JPEG: image data before the frame header')
+            if data.rfind(b'\xff\xd9', pos) < 0: raise _Cut('JPEG', 'its end-of-image marker is missing')
+            return
+    raise _Cut('JPEG', 'it ends inside its headers')
+
+# %% ../nbs/01_data.ipynb #e2e3cabe
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}   # PNG colour type -> samples per pixel
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+def _png_raw_bytes(w:int, h:int, depth:int, ctype:int, interlace:int)->int:
+    "Bytes of filtered scanlines a PNG of this header inflates to (one filter byte per row, Adam7 passes if interlaced)."
+    row = lambda width: (width * _CHANNELS.get(ctype, 4) * depth + 7) // 8 + 1 if width else 0
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    return sum(((h - y0 + dy - 1) // dy) * row((w - x0 + dx - 1) // dx) for x0, y0, dx, dy in passes)
+
+def _png_complete(data:bytes):
+    "Check every chunk's CRC up to IEND and that the image data inflates to exactly the size the header calls for."
+    pos, n, header, inflate, got = 8, len(data), None, zlib.decompressobj(), 0
+    while pos + 12 <= n and (end := pos + 8 + int.from_bytes(data[pos:pos + 4], 'big')) + 4 <= n:
+        kind = data[pos + 4:pos + 8]
+        if zlib.crc32(data[pos + 4:end]) != int.from_bytes(data[end:end + 4], 'big'):
+            raise NotAnImage(f'broken PNG: its {kind.decode("latin-1")} chunk fails its CRC check')
+        if header is None:
+            if kind != b'IHDR' or end - pos != 21: raise NotAnImage('broken PNG: it does not start with its header chunk')
+            header = struct.unpack('>IIBBBBB', data[pos + 8:end])
+        elif kind == b'IDAT':
+            chunk = data[pos + 8:end]
+            while chunk: got, chunk = got + len(inflate.decompress(chunk, 1 << 20)), inflate.unconsumed_tail
+        elif kind == b'IEND':
+            w, h, depth, ctype, _, _, interlace = header
+            if not inflate.eof or got != _png_raw_bytes(w, h, depth, ctype, interlace): raise _Cut('PNG', 'its image data is incomplete')
+            return
+        pos = end + 4
+    raise _Cut('PNG', 'it ends before its IEND chunk')
+
+# %% ../nbs/01_data.ipynb #b6547f38
+def _webp_complete(data:bytes):
+    "Check the RIFF length, that every chunk fits in it, and that the VP8 or VP8L frame header is sound."
+    size, pos, image = int.from_bytes(data[4:8], 'little') + 8, 12, False
+    if size > len(data): raise _Cut('WebP', f'{len(data):,} of the {size:,} bytes it announces')
+    while pos + 8 <= size:
+        kind, length = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], 'little')
+        body = data[pos + 8:pos + 8 + length]
+        if pos + 8 + length > size: raise NotAnImage(f'broken WebP: its {kind.decode("latin-1")} chunk runs past the end')
+        if kind == b'VP8 ' and (length < 10 or body[3:6] != b'\x9d\x01\x2a' or 10 + (int.from_bytes(body[:3], 'little') >> 5) > length):
+            raise NotAnImage('broken WebP: its VP8 frame header is damaged or longer than the frame')
+        if kind == b'VP8L' and (length < 5 or body[0] != 0x2F): raise NotAnImage('broken WebP: its VP8L header is damaged')
+        image, pos = image or kind in (b'VP8 ', b'VP8L', b'ANMF'), pos + 8 + length + (length & 1)
+    if not image: raise NotAnImage('broken WebP: it holds no image data')
+
+STRUCTURE = {'JPEG': _jpeg_complete, 'PNG': _png_complete, 'WEBP': _webp_complete}
+
+def complete(
+    data:bytes,   # the file's bytes
+    fmt:str,      # its format, from `sniff`: 'JPEG', 'PNG' or 'WEBP'
+):
+    "Raise `NotAnImage` unless the `fmt` file `data` is whole, judged from its structure without decoding any pixel."
+    try: STRUCTURE[fmt](data)
+    except _Cut as e: raise NotAnImage(f'truncated {e.args[0]}: {e.args[1]} (the file was cut short)') from None
+
 # %% ../nbs/01_data.ipynb #b42cff63
 class NotAnImage(ValueError):
     "Bytes that are not a complete, usable picture, and why."
@@ -127,6 +213,7 @@ class NotAnImage(ValueError):
 def inspect_image(
     data:bytes,                # the file's bytes
     max_pixels:int=50_000_000, # refuse pictures larger than this (decompression bombs)
+    decode:bool=False,         # also decode every pixel (JPEG, PNG and WebP are otherwise checked by `complete`)
 )->dict:                       # format, width, height, mode
     "Check that `data` is a complete picture and describe it; raise `NotAnImage` saying why not."
     fmt = sniff(data)
@@ -135,12 +222,13 @@ def inspect_image(
         im = Image.open(io.BytesIO(data), formats=[fmt])
         w, h = im.size
         if w * h > max_pixels: raise NotAnImage(f'too many pixels: {w}x{h} (limit {max_pixels:,})')
-        if fmt == 'JPEG': im.draft(im.mode, (w // 8, h // 8))   # reads every byte, makes 1/64 of the pixels
-        im.load()
+        if decode or fmt not in STRUCTURE: im.load()
+        else: complete(data, fmt)
     except NotAnImage: raise
     except Image.DecompressionBombError as e: raise NotAnImage(f'too many pixels: {e}')
     except Exception as e: raise NotAnImage(f'broken {fmt}: {e}')
     return dict(format=im.format, width=w, height=h, mode=im.mode)
+
 
 # %% ../nbs/01_data.ipynb #41ab4dcf
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -341,10 +429,10 @@ def _known_hashes(dest:Path)->dict:
     for p in dest.glob('*/.*.part'): p.unlink()
     return {sha256(p.read_bytes()): str(p.relative_to(dest)) for p in image_files(dest)}
 
-def _repeated_urls(table:pd.DataFrame)->dict:
-    "Row number -> report fields, for rows whose URL already appeared on an earlier row."
+def _repeated_urls(rows:list)->dict:
+    "Row number -> report fields, for rows (url, label, source, line) whose URL already appeared on an earlier row."
     first, repeats = {}, {}
-    for i, (url, source, line) in enumerate(zip(table.url, table.source, table.line)):
+    for i, (url, _, source, line) in enumerate(rows):
         if url not in first: first[url] = (source, line); continue
         src, ln = first[url]
         repeats[i] = dict(status='duplicate', reason=f'same URL as line {ln}' + (f' of {Path(src).name}' if src else ''))
@@ -352,11 +440,17 @@ def _repeated_urls(table:pd.DataFrame)->dict:
 
 # %% ../nbs/01_data.ipynb #e8b04489
 def save_report(
-    report:pd.DataFrame,   # a download or verify report
+    report,   # a download or verify report: a DataFrame, or a list of dicts
     path:Path,             # the CSV file to write
+    columns:list|None=None,  # the columns of a list of dicts, in order
 ):
     "Write `report` as CSV atomically."
-    write_atomic(path, report.to_csv(index=False).encode())
+    if hasattr(report, 'to_csv'): return write_atomic(path, report.to_csv(index=False).encode())
+    def write(f):
+        out = io.TextIOWrapper(f, encoding='utf-8', newline='')
+        w = csv.DictWriter(out, columns or list(report[0] if report else []), extrasaction='ignore')
+        w.writeheader(); w.writerows(report); out.flush(); out.detach()
+    write_atomic(path, write)
 
 # %% ../nbs/01_data.ipynb #577178b0
 def download_images(
@@ -370,30 +464,40 @@ def download_images(
     **kw,                             # `fetch` options: retries, max_bytes, max_redirects, allow_private
 )->pd.DataFrame:                      # the URL table plus one report column set per URL
     "Download every URL into its class folder, concurrently and safely, and report each URL's fate."
+    import pandas as pd
+    rows = (list(urls[URL_COLUMNS].itertuples(index=False, name=None)) if isinstance(urls, pd.DataFrame)
+            else [(u, label, '', i) for i, u in enumerate(urls, 1)])
+    report = download_urls(rows, dest, workers=workers, timeout=timeout, max_pixels=max_pixels, progress=progress, **kw)
+    return pd.DataFrame(report, columns=URL_COLUMNS + REPORT_COLUMNS)
+
+def download_urls(
+    rows:list,      # (url, label, source, line) rows, as `read_url_rows` gives
+    dest:Path|str,  # folder receiving one subfolder per class and download_report.csv
+    workers:int=128, timeout:float=10, max_pixels:int=50_000_000, progress:bool=True, **kw,   # as in `download_images`
+)->list:            # one dict per row: its URL columns and report columns
+    "`download_images` without pandas (what `lesson2 download` runs): the report as a list of dicts."
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    table = urls.reset_index(drop=True) if isinstance(urls, pd.DataFrame) else pd.DataFrame(
-        dict(url=list(urls), label=label, source='', line=range(1, len(urls) + 1)))
-    results = _repeated_urls(table)
-    job = _Downloads(table, dest, workers, max_pixels, dict(timeout=timeout, **kw))
-    try: job.run([i for i in range(len(table)) if i not in results], results, progress)
-    finally: report = _final_report(table, results, dest)  # also after Ctrl+C: what finished is reported
+    results = _repeated_urls(rows)
+    job = _Downloads(rows, dest, workers, max_pixels, dict(timeout=timeout, **kw))
+    try: job.run([i for i in range(len(rows)) if i not in results], results, progress)
+    finally: report = _final_report(rows, results, dest)  # also after Ctrl+C: what finished is reported
     return report
 
 class _Downloads:
     "One run of `download_images`: `workers` network threads fetch; one thread per core checks and saves what they got."
-    def __init__(self, table, dest, workers, max_pixels, fetch_kw):
-        self.table, self.dest, self.workers, self.max_pixels, self.kw = table, dest, workers, max_pixels, fetch_kw
+    def __init__(self, rows, dest, workers, max_pixels, fetch_kw):
+        self.rows, self.dest, self.workers, self.max_pixels, self.kw = rows, dest, workers, max_pixels, fetch_kw
         self.known, self.lock, self.pace = _known_hashes(dest), threading.Lock(), HostPace()
         self.have = {p.with_suffix(''): p for p in image_files(dest)}
         self.done, self.room = queue.SimpleQueue(), threading.BoundedSemaphore(workers)  # (row, fate) pairs; places for fetched bytes
 
     def check(self, i, got):
-        try: self.done.put((i, _store_one(self.table.url[i], got, self.dest, self.known, self.lock, self.max_pixels)))
+        try: self.done.put((i, _store_one(self.rows[i][0], got, self.dest, self.known, self.lock, self.max_pixels)))
         except Exception as e: self.done.put((i, _fate(e)))
         finally: self.room.release()
 
     def download(self, i):
-        try: got = _fetch_one(self.table.url[i], self.table.label[i], self.dest, self.client, self.have, pace=self.pace, **self.kw)
+        try: got = _fetch_one(*self.rows[i][:2], self.dest, self.client, self.have, pace=self.pace, **self.kw)
         except Exception as e: return self.done.put((i, _fate(e)))
         if 'status' in got: return self.done.put((i, got))
         self.room.acquire()
@@ -411,18 +515,19 @@ class _Downloads:
                 pool.shutdown(cancel_futures=True); self.checkers.shutdown(cancel_futures=True)
                 while not self.done.empty(): i, fate = self.done.get(); results[i] = fate
 
-def _final_report(table:pd.DataFrame, results:dict, dest:Path)->pd.DataFrame:
-    "`table` with each row's fate (rows without one were not attempted: the run was interrupted), saved in `dest`."
-    fates = pd.DataFrame([results.get(i, dict(status='failed', reason='not attempted: the run was interrupted'))
-                          for i in range(len(table))], columns=REPORT_COLUMNS)
-    report = pd.concat([table, fates.fillna({'reason': '', 'path': '', 'sha256': ''})], axis=1)
-    save_report(report, dest/'download_report.csv')
+def _final_report(rows:list, results:dict, dest:Path)->list:
+    "`rows` with each one's fate (rows without one were not attempted: the run was interrupted), saved in `dest`."
+    blank = dict.fromkeys(REPORT_COLUMNS) | dict(reason='', path='', sha256='')
+    lost = dict(status='failed', reason='not attempted: the run was interrupted')
+    report = [dict(zip(URL_COLUMNS, row)) | blank | results.get(i, lost) for i, row in enumerate(rows)]
+    save_report(report, dest/'download_report.csv', URL_COLUMNS + REPORT_COLUMNS)
     return report
 
 # %% ../nbs/01_data.ipynb #6caefad6
 def _flatten(im:Image.Image)->Image.Image:
     "`im` as 8-bit RGB, transparent parts laid on white."
     if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
+        import numpy as np
         a = np.asarray(im, dtype=np.float32)
         im = Image.fromarray((a * (255 / max(a.max(), 1))).clip(0, 255).astype(np.uint8))
     if im.mode == 'P' and 'transparency' in im.info: im = im.convert('RGBA')
@@ -450,13 +555,13 @@ def _encoded(im:Image.Image, fmt:str)->tuple:
     im.save(buf, fmt, **({'quality': 95} if fmt == 'JPEG' else {'compress_level': 1}))
     return fmt, buf.getvalue()
 
-def _check_file(path:Path, max_pixels:int, checked_sha:str|None=None)->dict:
-    "Verify one file (fully decoding it unless it is unchanged since `download_images` did): describe it, convert it if needed."
+def _check_file(path:Path, max_pixels:int, checked_sha:str|None=None, decode:bool=False)->dict:
+    "Verify one file (unless it is unchanged since `download_images` checked it): describe it, convert it if needed."
     try:
         data = path.read_bytes()
-        if checked_sha and sha256(data) == checked_sha:
+        if checked_sha and not decode and sha256(data) == checked_sha:
             im = Image.open(io.BytesIO(data)); info = dict(format=im.format, width=im.width, height=im.height, mode=im.mode)
-        else: info, im = inspect_image(data, max_pixels), Image.open(io.BytesIO(data))
+        else: info, im = inspect_image(data, max_pixels, decode), Image.open(io.BytesIO(data))
         fixed, why = trainable(im)
         res = dict(info, status='converted' if why else 'ok', reason='; '.join(why))
         if why: res.update(fixed=_encoded(fixed, info['format']), fixed_size=fixed.size)   # encoded here, in the worker thread
@@ -500,31 +605,39 @@ def _apply_check(path:Path, root:Path, qdir:Path, res:dict)->dict:
 
 # %% ../nbs/01_data.ipynb #48c6ef67
 def _downloaded_shas(folder:Path)->dict:
-    "Path -> sha256 of the pictures `download_images` saved (and so fully decoded) in `folder`."
+    "Path -> sha256 of the pictures `download_images` saved (and so checked) in `folder`."
     rep = folder/'download_report.csv'
     if not rep.exists(): return {}
-    d = pd.read_csv(rep, keep_default_na=False, usecols=['status', 'path', 'sha256'])
-    d = d[d.status.isin(['ok', 'exists'])]
-    return {folder/p: sha for p, sha in zip(d.path, d.sha256)}
+    with open(rep, newline='', encoding='utf-8') as f:
+        return {folder/r['path']: r['sha256'] for r in csv.DictReader(f) if r.get('status') in ('ok', 'exists')}
 
 # %% ../nbs/01_data.ipynb #7319fdfe
+VERIFY_COLUMNS = ['path', 'label', 'status', 'reason', 'format', 'width', 'height', 'moved_to', 'converted_to']
+
 def verify_images(
     folder:Path|str,                  # dataset folder: one subfolder per class
     qdir:Path|str|None=None,          # where rejects and converted originals go (default: `<folder>.quarantine`)
     workers:int=8,                    # files checked at once
     max_pixels:int=50_000_000,        # refuse larger pictures (decompression bombs)
+    decode:bool=False,                # decode every pixel of every file, even those checked at download (slower)
     progress:bool=True,               # show a progress bar
 )->pd.DataFrame:                      # one row per file checked: path, label, status, reason, size, moved_to, converted_to
-    "Check every picture in `folder` fully; convert awkward ones, quarantine unusable ones; save verify_report.csv."
+    "Check that every picture in `folder` is whole; convert awkward ones, quarantine unusable ones; save verify_report.csv."
+    import pandas as pd
+    return pd.DataFrame(verify_folder(folder, qdir, workers, max_pixels, decode, progress), columns=VERIFY_COLUMNS)
+
+def verify_folder(
+    folder:Path|str, qdir:Path|str|None=None, workers:int=8, max_pixels:int=50_000_000, decode:bool=False, progress:bool=True,  # as in `verify_images`
+)->list:    # one dict per file
+    "`verify_images` without pandas (what `lesson2 verify` runs): the report as a list of dicts."
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f'no dataset folder at {folder}')
     qdir = Path(qdir) if qdir else folder.with_name(folder.name + '.quarantine')
     files, checked = image_files(folder), _downloaded_shas(folder)
     with ThreadPoolExecutor(workers) as pool:
-        checks = list(with_progress(pool.map(lambda p: _check_file(p, max_pixels, checked.get(p)), files), len(files), progress))
-    report = pd.DataFrame([_apply_check(p, folder, qdir, r) for p, r in zip(files, checks)],
-                          columns=['path', 'label', 'status', 'reason', 'format', 'width', 'height', 'moved_to', 'converted_to'])
-    save_report(report, folder/'verify_report.csv')
+        checks = list(with_progress(pool.map(lambda p: _check_file(p, max_pixels, checked.get(p), decode), files), len(files), progress))
+    report = [_apply_check(p, folder, qdir, r) for p, r in zip(files, checks)]
+    save_report(report, folder/'verify_report.csv', VERIFY_COLUMNS)
     return report
 
 # %% ../nbs/01_data.ipynb #72b63aff
@@ -532,6 +645,7 @@ ZOOMS = (0.0, 0.02, 0.04)
 
 def thumbnails(im:Image.Image)->np.ndarray:
     "32x32 grey thumbnails of `im`, whole and zoomed in by each of `ZOOMS` (to tolerate slight crops)."
+    import numpy as np
     im, (w, h) = im.convert('L'), im.size
     crops = [(round(w*z), round(h*z)) for z in ZOOMS]
     return np.stack([np.asarray(im.crop((x, y, w - x, h - y)).resize((32, 32), Image.BILINEAR), np.float32) for x, y in crops])
@@ -541,6 +655,7 @@ def thumb_diff(
     b:np.ndarray,   # `thumbnails` of the other
 )->float:
     "Mean absolute grey difference (0-255) of two pictures' `thumbnails`, at the zoom where they match best."
+    import numpy as np
     return float(min(np.abs(a[i] - b[j]).mean() for i in range(len(a)) for j in range(len(b)) if i == 0 or j == 0))
 
 # %% ../nbs/01_data.ipynb #525ebb6b
@@ -554,8 +669,10 @@ def _fingerprint(path:Path)->dict:
     return dict(sha256=sha256(data), phash=int(str(imagehash.phash(im)), 16), pixels=pixels, thumb=thumbnails(im))
 
 # %% ../nbs/01_data.ipynb #c40133f3
-def _near_pairs(hashes:np.ndarray, thumbs:list, max_distance:int, max_diff:float)->list:
-    "(i, j) pairs whose perceptual hashes are within `max_distance` bits and thumbnails within `max_diff`."
+def _near_pairs(hashes:list, thumbs:list, max_distance:int, max_diff:float)->list:
+    "(i, j) pairs whose perceptual hashes (64-bit ints) are within `max_distance` bits and thumbnails within `max_diff`."
+    import numpy as np
+    hashes = np.array(hashes, dtype=np.uint64)
     pairs = []
     for start in range(0, len(hashes), 512):
         d = np.bitwise_count(hashes[start:start + 512, None] ^ hashes[None, :])
@@ -585,6 +702,7 @@ def find_duplicates(
     save:bool=True,           # write the report as dedupe_report.csv in `folder`
 )->pd.DataFrame:              # one row per duplicate: path, duplicate_of, kind, bits, diff, label, original_label, cross_class
     "Find exact and near duplicates in `folder`, within and across classes (reported in dedupe_report.csv)."
+    import pandas as pd
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f'no dataset folder at {folder}')
     files = image_files(folder)
@@ -592,20 +710,25 @@ def find_duplicates(
         fps = list(with_progress(pool.map(_fingerprint, files), len(files), progress))
     shas = [f['sha256'] for f in fps]
     exact = [(i, j) for i in range(len(files)) for j in [shas.index(shas[i])] if j != i]
-    near = _near_pairs(np.array([f['phash'] for f in fps], dtype=np.uint64), [f['thumb'] for f in fps], max_distance, max_diff)
+    near = _near_pairs([f['phash'] for f in fps], [f['thumb'] for f in fps], max_distance, max_diff)
+    rows = _duplicate_rows(folder, files, fps, _groups(len(files), exact + near))
+    report = pd.DataFrame(rows, columns=['path', 'duplicate_of', 'kind', 'bits', 'diff', 'label', 'original_label', 'cross_class'])
+    if save: save_report(report, folder/'dedupe_report.csv')
+    return report
+
+def _duplicate_rows(folder:Path, files:list, fps:list, groups:list)->list:
+    "One report row per member of each duplicate group, except the group's original (its largest picture)."
     rows = []
-    for g in _groups(len(files), exact + near):
+    for g in groups:
         keep = max(g, key=lambda i: (fps[i]['pixels'], -i))
         for i in sorted(set(g) - {keep}):
             a, b = files[i], files[keep]
             rows.append(dict(path=str(a.relative_to(folder)), duplicate_of=str(b.relative_to(folder)),
-                             kind='exact' if shas[i] == shas[keep] else 'near',
-                             bits=int(np.bitwise_count(np.uint64(fps[i]['phash'] ^ fps[keep]['phash']))),
+                             kind='exact' if fps[i]['sha256'] == fps[keep]['sha256'] else 'near',
+                             bits=(fps[i]['phash'] ^ fps[keep]['phash']).bit_count(),
                              diff=round(thumb_diff(fps[i]['thumb'], fps[keep]['thumb']), 2),
                              label=a.parent.name, original_label=b.parent.name, cross_class=a.parent.name != b.parent.name))
-    report = pd.DataFrame(rows, columns=['path', 'duplicate_of', 'kind', 'bits', 'diff', 'label', 'original_label', 'cross_class'])
-    if save: save_report(report, folder/'dedupe_report.csv')
-    return report
+    return rows
 
 # %% ../nbs/01_data.ipynb #d3d6751e
 def quarantine_duplicates(

@@ -120,9 +120,10 @@ def stage_dataset(
 def _since(t:float)->float: return round(time.time() - t, 2)
 
 # %% ../nbs/08_lesson.ipynb #c745aef7
-def status_counts(series)->str:
-    "'3 ok, 1 failed' from a column of statuses."
-    return ', '.join(f'{n} {k}' for k, n in series.value_counts().items())
+def status_counts(statuses)->str:
+    "'3 ok, 1 failed' from statuses (a column, a list), commonest first."
+    import collections
+    return ', '.join(f'{n} {k}' for k, n in collections.Counter(statuses).most_common())
 
 def stage_data(
     dest:Path,               # the demo folder
