@@ -54,21 +54,24 @@ def main():
     from lesson2_lib.deploy import export_model
     tmp = Path(tempfile.mkdtemp())
     learn = fast_learner(image_dls(BEARS, size=224, bs=32), 224, cache=tmp/'cache', progress=False)
-    learn.export(tmp/'learner.pkl'); export_model(learn, tmp, 224)
+    learn.export(tmp/'learner.pkl'); export_model(learn, tmp, 224); export_model(learn, tmp/'int8', 224, int8=True)
     small, full, phone = ([p.read_bytes() for p in pictures()], [p.read_bytes() for p in pictures(full=True)], [phone_photo()])
     lesson2 = str(Path(sys.executable).parent/'lesson2')
     ours = measure([lesson2, 'serve', '--model', str(tmp), '--port'],
                    dict(small=(800, small), full=(600, full), phone=(100, phone), again=(600, full)), tmp/'ours.log')
+    ours8 = measure([lesson2, 'serve', '--model', str(tmp/'int8'), '--port'],
+                    dict(small=(800, small), full=(600, full), phone=(100, phone), again=(600, full)), tmp/'ours8.log')
     theirs = measure([sys.executable, __file__, 'original', str(tmp)], dict(small=(200, small), full=(150, full), phone=(32, phone)),
                      tmp/'original.log')
     print(f'224 px, 16 concurrent clients, uvicorn on 127.0.0.1; phone photo: {len(phone[0]) / 1e6:.1f} MB\n')
-    print(f'{"":46} {"requests":>9} {"req/s":>7} {"p50 ms":>8} {"p99 ms":>8} {"errors":>7} {"RSS MB":>7}')
+    print(f'{"":58} {"requests":>9} {"req/s":>7} {"p50 ms":>8} {"p99 ms":>8} {"errors":>7} {"RSS MB":>7}')
     titles = dict(small=f'{len(small)} small photos', full=f'{len(full)} full-size photos', phone='12 MP phone photo',
                   again='full-size again (RSS flat?)')
     for key, target in (('small', 5), ('full', 8), ('phone', 8), ('again', None)):
-        for name, r in (('original', theirs.get(key)), ('lesson2 serve', ours[key])):
-            if r: print(f'{titles[key] + ": " + name:46} {r["n"]:9} {r["rps"]:7.1f} {r["p50"]:8.0f} {r["p99"]:8.0f} {r["errors"]:7} {r["rss"]:7.0f}')
-        if target: print(f'  throughput: {ours[key]["rps"] / theirs[key]["rps"]:.1f}x the original design (target: at least {target}x)')
+        for name, r in (('original', theirs.get(key)), ('lesson2 serve', ours[key]), ('lesson2 serve, --int8 export', ours8[key])):
+            if r: print(f'{titles[key] + ": " + name:58} {r["n"]:9} {r["rps"]:7.1f} {r["p50"]:8.0f} {r["p99"]:8.0f} {r["errors"]:7} {r["rss"]:7.0f}')
+        if target: print(f'  throughput: {ours[key]["rps"] / theirs[key]["rps"]:.1f}x the original design, {ours8[key]["rps"] / theirs[key]["rps"]:.1f}x '
+                         f'with the 8-bit graph (target: at least {target}x)')
 
 if __name__ == '__main__':
     original_design(sys.argv[2], int(sys.argv[3])) if len(sys.argv) == 4 and sys.argv[1] == 'original' else main()

@@ -55,19 +55,25 @@ def main():
     tmp = Path(tempfile.mkdtemp())
     learn = fast_learner(image_dls(BEARS, size=224, bs=32), 224, cache=tmp/'cache', progress=False)
     learn.export(tmp/'learner.pkl'); export_model(learn, tmp, 224)
-    res = {s: json.loads(subprocess.run([sys.executable, __file__, s, str(tmp)], capture_output=True, text=True, check=True).stdout.splitlines()[-1])
-           for s in ('fastai', 'lesson2')}
-    print('224 px, bytes in -> label out, one picture at a time; each side in its own process\n')
-    print(f'{"":44} {"p50 ms":>8} {"p90 ms":>8} {"p99 ms":>8} {"batch pics/s":>13} {"peak MB":>8}')
+    q8 = export_model(learn, tmp/'int8', 224, int8=True)['int8']
+    run = lambda s, d: json.loads(subprocess.run([sys.executable, __file__, s, str(d)], capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+    res = {'fastai learn.predict': run('fastai', tmp), 'Predictor (default export)': run('lesson2', tmp),
+           'Predictor (train --int8)': run('lesson2', tmp/'int8')}
+    print('224 px, bytes in -> label out, one picture at a time; each side in its own process')
+    print(f'8-bit graph: kept {q8["kept"]}, same class as the float graph on {q8["agreement"]:.1%} of {q8["pictures"]} validation '
+          f'pictures ({q8["alone"]:.1%} without the fallback, which {q8["fallback_share"]:.1%} of them took)\n')
+    print(f'{"":50} {"p50 ms":>8} {"p90 ms":>8} {"p99 ms":>8} {"batch pics/s":>13} {"peak MB":>8}')
     for key, target in (('small', 4), ('full', 6)):
         sizes = [p.stat().st_size for p in pictures(key == 'full')]
-        a, b = res['fastai'][key], res['lesson2'][key]
-        title = f'{len(sizes)} {"full-size" if key == "full" else "small"} photos (median {np.median(sizes) / 1e3:.0f} kB)'
-        for side_name, r in (('fastai learn.predict', a), ('lesson2 Predictor', b)):
-            print(f'{title + ": " + side_name:44} {r["p50"]:8.1f} {r["p90"]:8.1f} {r["p99"]:8.1f} {r["batch_per_s"]:13.1f} {r["peak_mb"]:8}')
-        same = sum(x == y for x, y in zip(a['labels'], b['labels']))
-        print(f'  p50: Predictor takes {b["p50"] / a["p50"]:.2f} of learn.predict\'s time ({a["p50"] / b["p50"]:.1f}x faster; target: at least {target}x); '
-              f'batch {b["batch_per_s"] / a["batch_per_s"]:.1f}x; same label on {same}/{len(a["labels"])} photos\n')
+        title = f'{len(sizes)} {"full-size" if key == "full" else "small"}'
+        for name, r in res.items():
+            print(f'{title + ": " + name:50} {r[key]["p50"]:8.1f} {r[key]["p90"]:8.1f} {r[key]["p99"]:8.1f} {r[key]["batch_per_s"]:13.1f} {r[key]["peak_mb"]:8}')
+        a = res['fastai learn.predict'][key]
+        for name, r in list(res.items())[1:]:
+            b, same = r[key], sum(x == y for x, y in zip(a['labels'], r[key]['labels']))
+            print(f'  {name}: p50 {a["p50"] / b["p50"]:.1f}x faster than learn.predict (target: at least {target}x); '
+                  f'batch {b["batch_per_s"] / a["batch_per_s"]:.1f}x; same label on {same}/{len(a["labels"])} photos')
+        print(f'  ({title} photos: median {np.median(sizes) / 1e3:.0f} kB)\n')
 
 if __name__ == '__main__':
     side(sys.argv[1], sys.argv[2]) if len(sys.argv) == 3 else main()
