@@ -57,7 +57,7 @@ def run_fastai(urls, dest, timeout=4):
     from fastai.data.transforms import get_image_files
     dest.mkdir(parents=True)
     t = time.perf_counter()
-    fa_download(dest, urls=urls, timeout=timeout)
+    with contextlib.redirect_stdout(io.StringIO()): fa_download(dest, urls=urls, timeout=timeout)   # its bar, not our table
     t_dl = time.perf_counter() - t
     failed = fa_verify(get_image_files(dest))
     return dict(download=t_dl, total=time.perf_counter() - t, files=len(list(dest.iterdir())), flagged=len(failed), bad_left=bad_files(dest))
