@@ -190,7 +190,7 @@ def _readable(path, size:int)->np.ndarray:
     "`load_image`, with an error naming the picture that cannot be read and what to do."
     try: return load_image(path, size)
     except (OSError, ValueError, SyntaxError) as e:
-        raise ValueError(f'{path}: cannot read the picture ({type(e).__name__}: {e}); run `lesson2 verify` on the folder first') from None
+        raise ValueError(f'{path}: cannot read the picture ({type(e).__name__}: {e}); run `lesson2 verify --decode` on the folder first') from None
 
 def embed_files(
     files:list,                 # picture paths
