@@ -465,10 +465,16 @@ def download_images(
 )->pd.DataFrame:                      # the URL table plus one report column set per URL
     "Download every URL into its class folder, concurrently and safely, and report each URL's fate."
     import pandas as pd
-    rows = (list(urls[URL_COLUMNS].itertuples(index=False, name=None)) if isinstance(urls, pd.DataFrame)
-            else [(u, label, '', i) for i, u in enumerate(urls, 1)])
+    rows = _table_rows(urls, label) if isinstance(urls, pd.DataFrame) else [(u, label, '', i) for i, u in enumerate(urls, 1)]
     report = download_urls(rows, dest, workers=workers, timeout=timeout, max_pixels=max_pixels, progress=progress, **kw)
     return pd.DataFrame(report, columns=URL_COLUMNS + REPORT_COLUMNS)
+
+def _table_rows(table:pd.DataFrame, label:str)->list:
+    "(url, label, source, line) rows of a URL table: `read_url_files`' own, or one with a `url` column (and maybe `label`)."
+    if 'url' not in table.columns: raise ValueError(f"the URL table has no 'url' column (it has: {', '.join(map(str, table.columns))})")
+    n = len(table)
+    col = lambda name, default: list(table[name]) if name in table.columns else default
+    return list(zip(col('url', []), col('label', [label] * n), col('source', [''] * n), col('line', range(1, n + 1))))
 
 def download_urls(
     rows:list,      # (url, label, source, line) rows, as `read_url_rows` gives
