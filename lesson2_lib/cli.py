@@ -10,8 +10,8 @@ from . import __version__
 from .lesson import status_counts, FINE_TUNE  # light: the lesson module imports its heavy parts when run
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'download', 'verify', 'dedupe', 'train', 'clean',
-           'export', 'predict', 'serve', 'demo']
+__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'search', 'download', 'verify', 'dedupe', 'train',
+           'clean', 'export', 'predict', 'serve', 'demo']
 
 # %% ../nbs/09_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -87,6 +87,25 @@ def _positive(kind, zero:bool=False):
         if v < 0 or (v == 0 and not zero): raise argparse.ArgumentTypeError(f'must be {"zero or more" if zero else "above zero"}, got {s}')
         return v
     return parse
+
+# %% ../nbs/09_cli.ipynb #42def7fb
+@subcommand('search', 'Search the web for pictures of one class and add their URLs to a list that `download` reads.',
+            opt('term', nargs='?', help="what to search for, e.g. 'grizzly bear'"),
+            opt('--max', type=_positive(int), default=150, help='at most this many URLs (default: %(default)s)'),
+            opt('--out', metavar='FILE', help="the URL list to write or extend; its name is the class (default: TERM.txt, spaces as '_')"),
+            opt('--snippet', action='store_true', help="print the browser console snippet that saves a results page's URLs, and exit"),
+            opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
+def search(args):
+    "Write the full-size image URLs a web search finds for TERM into a URL list, keeping what the list already holds."
+    from lesson2_lib.data import search_images, write_url_list, CONSOLE_SNIPPET
+    if args.snippet: print(CONSOLE_SNIPPET); return
+    if not args.term: raise ValueError("give a search term (lesson2 search 'grizzly bear'), or --snippet")
+    out, start = Path(args.out or args.term.strip().replace(' ', '_') + '.txt'), time.time()
+    urls = search_images(args.term, args.max)
+    stamp = time.strftime('%Y-%m-%d %H:%M', time.gmtime())
+    n = write_url_list(urls, out, f'lesson2 search {args.term!r} --max {args.max}: {len(urls)} URLs, {stamp} UTC')
+    emit(args, dict(term=args.term, found=len(urls), **n, out=str(out), seconds=round(time.time() - start, 2)),
+         [f'{len(urls)} URLs for {args.term!r}: {n["added"]} added to {out}, {n["known"]} already there'])
 
 # %% ../nbs/09_cli.ipynb #2b1dae52
 @subcommand('download', 'Download the URLs in URL lists into one folder per class, reporting every URL.',

@@ -17,18 +17,106 @@ if TYPE_CHECKING: import numpy as np, pandas as pd   # imported where used: `les
 from .core import write_atomic, free_path, sha256, with_progress, upright, open_picture
 
 # %% auto #0
-__all__ = ['URL_COLUMNS', 'MAGIC', 'SUFFIXES', 'STRUCTURE', 'RETRY_STATUS', 'USER_AGENT', 'IMAGE_SUFFIXES', 'NOT_IMAGES',
-           'REPORT_COLUMNS', 'VERIFY_COLUMNS', 'ZOOMS', 'clean_url', 'read_url_file', 'read_url_rows', 'read_url_files',
-           'Refused', 'is_public', 'check_url', 'DownloadError', 'sniff', 'complete', 'NotAnImage', 'inspect_image',
-           'retry_after', 'HostPace', 'fetch', 'http_client', 'decode_data_uri', 'url_name', 'class_folder',
-           'image_files', 'training_data', 'save_report', 'download_images', 'download_urls', 'trainable', 'quarantine',
-           'verify_images', 'verify_folder', 'thumbnails', 'thumb_diff', 'find_duplicates', 'quarantine_duplicates',
-           'presize_images']
+__all__ = ['CONSOLE_SNIPPET', 'URL_COLUMNS', 'MAGIC', 'SUFFIXES', 'STRUCTURE', 'RETRY_STATUS', 'USER_AGENT', 'IMAGE_SUFFIXES',
+           'NOT_IMAGES', 'REPORT_COLUMNS', 'VERIFY_COLUMNS', 'ZOOMS', 'SearchError', 'search_images', 'clean_url',
+           'write_url_list', 'read_url_file', 'read_url_rows', 'read_url_files', 'Refused', 'is_public', 'check_url',
+           'DownloadError', 'sniff', 'complete', 'NotAnImage', 'inspect_image', 'retry_after', 'HostPace', 'fetch',
+           'http_client', 'decode_data_uri', 'url_name', 'class_folder', 'image_files', 'training_data', 'save_report',
+           'download_images', 'download_urls', 'trainable', 'quarantine', 'verify_images', 'verify_folder',
+           'thumbnails', 'thumb_diff', 'find_duplicates', 'quarantine_duplicates', 'presize_images']
+
+# %% ../nbs/01_data.ipynb #0ded7005
+class SearchError(OSError):
+    "No image search engine gave an answer (no network, every engine refusing, or nothing found)."
+
+def _url_key(url:str)->str:
+    "What makes two result URLs the same picture: scheme and host in lower case, no fragment, no trailing slash."
+    parts = urlsplit(url.strip())
+    return f'{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip("/")}' + (f'?{parts.query}' if parts.query else '')
+
+def _transient(e:Exception)->bool:
+    "Worth asking again: an engine refusing or timing out, not a missing network or an empty answer."
+    return not any(s in str(e) for s in ('DNS', 'Connection refused', 'No results found'))
+
+def _why(e:Exception)->str:
+    "A short reason for a failed search, from ddgs' last engine error."
+    text = str(e)
+    if 'DNS' in text: return 'no network: the search engines\' names do not resolve'
+    if 'Connection refused' in text: return 'connection refused (is a proxy or firewall in the way?)'
+    return f'{type(e).__name__}: {text[:120]}' + ('...' if len(text) > 120 else '')
+
+
+# %% ../nbs/01_data.ipynb #8959ebca
+def search_images(
+    term:str,               # what to search for, e.g. 'grizzly bear'
+    max_images:int=150,     # at most this many URLs
+    retries:int=4,          # attempts per page when the engines refuse or time out
+    wait:float=2.0,         # seconds before the second attempt; doubled each time
+    backend:str='auto',     # ddgs engines to ask, comma-separated ('auto': all image engines it knows)
+    proxy:str|None=None,    # proxy for every request (default: the DDGS_PROXY environment variable)
+    timeout:float=10,       # seconds allowed per request
+    safesearch:str='moderate',
+)->list:                    # full-size http(s) image URLs, best first, without repeats
+    "Full-size image URLs for `term` from web image search (ddgs), retrying refusals; `SearchError` when none can be had."
+    from ddgs import DDGS
+    if max_images < 1: raise ValueError(f'max_images must be at least 1, got {max_images}')
+    ddgs, urls, seen, error = DDGS(proxy=proxy, timeout=timeout), [], set(), None
+    for page in range(1, 11):                      # engines give 35-100 results a page
+        for attempt in range(retries):
+            try: results = ddgs.images(term, max_results=max_images, page=page, backend=backend, safesearch=safesearch); break
+            except Exception as e:                 # ddgs reports every engine failure as DDGSException, with the last cause
+                error, results = e, None
+                if not _transient(e) or attempt == retries - 1: break
+                time.sleep(wait * 2 ** attempt * random.uniform(0.8, 1.2))
+        before = len(urls)
+        for r in results or []:
+            url = str(r.get('image') or '').strip()
+            if url.lower().startswith(('http://', 'https://')) and _url_key(url) not in seen:
+                seen.add(_url_key(url)); urls.append(url)
+        if results is None or len(urls) >= max_images or len(urls) == before: break
+    if urls: return urls[:max_images]
+    why = 'no image search engine could be reached' if error is not None and 'No results found' not in str(error) else 'the image search found nothing'
+    raise SearchError(f'{why} for {term!r}' + (f' ({_why(error)})' if error is not None else '')
+                      + '; collect the URLs in your browser instead: `lesson2 search --snippet` prints the console snippet')
 
 # %% ../nbs/01_data.ipynb #975c47a6
 def clean_url(line:str)->str:
     "A URL as written on one line of a list, without surrounding whitespace, quotes or commas."
     return line.strip().strip(',;').strip().strip('"\'').strip()
+
+# %% ../nbs/01_data.ipynb #037353a8
+def write_url_list(
+    urls:list,            # URLs, e.g. from `search_images`
+    path:Path|str,        # the list to write or extend: one URL a line, class = file name
+    note:str|None=None,   # written as a `#` comment line above the new URLs
+)->dict:                  # {'added': new URLs written, 'known': URLs the file already had}
+    "Add the URLs not already in the list at `path` (created if missing), never rewriting what it holds."
+    path = Path(path)
+    old = path.read_text(encoding='utf-8') if path.exists() else ''
+    known = {_url_key(clean_url(l)) for l in old.splitlines() if clean_url(l) and not l.lstrip().startswith('#')}
+    new = []
+    for u in urls:
+        if _url_key(u) not in known: known.add(_url_key(u)); new.append(u)
+    if new:
+        lines = ([f'# {note}'] if note else []) + new
+        write_atomic(path, (old + ('' if not old or old.endswith('\n') else '\n') + '\n'.join(lines) + '\n').encode())
+    return dict(added=len(new), known=len(urls) - len(new))
+
+# %% ../nbs/01_data.ipynb #8d59bc3b
+CONSOLE_SNIPPET = r"""// lesson2_lib: save the image addresses of this search results page as urls.txt
+(() => {
+  const found = new Set();
+  const keep = u => { if (u && /^(https?:|data:image\/)/.test(u)) found.add(u); };
+  // Full-size originals, when the page links to them (Google: imgurl=..., Bing: the m attribute's murl):
+  document.querySelectorAll('a[href*="imgurl="]').forEach(a => keep(new URL(a.href).searchParams.get('imgurl')));
+  document.querySelectorAll('a[m]').forEach(a => { try { keep(JSON.parse(a.getAttribute('m')).murl); } catch (e) {} });
+  // Otherwise the thumbnails shown, which may be inline data: URIs:
+  if (found.size === 0) document.querySelectorAll('img').forEach(i => keep(i.currentSrc || i.src || i.dataset.src));
+  const file = new Blob([[...found].join('\n')], {type: 'text/plain'});
+  const link = Object.assign(document.createElement('a'), {href: URL.createObjectURL(file), download: 'urls.txt'});
+  document.body.appendChild(link); link.click(); link.remove();
+  console.log(`saved ${found.size} image addresses`);
+})();"""
 
 # %% ../nbs/01_data.ipynb #0953d31f
 def _unescape(text:str)->str:
