@@ -11,7 +11,7 @@ from .lesson import status_counts, FINE_TUNE  # light: the lesson module imports
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'search', 'download', 'verify', 'dedupe', 'train',
-           'clean', 'export', 'predict', 'serve', 'demo']
+           'clean', 'export', 'predict', 'serve', 'bundle', 'demo']
 
 # %% ../nbs/09_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -277,6 +277,22 @@ def serve(args):
     from lesson2_lib.app import serve as run
     print(f'serving {args.model} on http://{args.host}:{args.port}/ (Ctrl-C stops)', flush=True)
     run(args.model, args.host, args.port, args.max_bytes)
+
+@subcommand('bundle', 'Write a folder ready to push to a Hugging Face Space: a Gradio app on the portable export, without PyTorch.',
+            opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),
+            opt('--out', required=True, metavar='SPACE', help='the Space folder to create (must not exist, or be empty)'),
+            opt('--example', action='append', default=[], metavar='IMAGE', help='an example photo shown under the app (repeatable)'),
+            opt('--title', help="the page's title (default: the classes, e.g. 'black, grizzly or teddy?')"),
+            opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
+def bundle(args):
+    "Write the Space folder and say how to try it and push it."
+    from lesson2_lib.space import bundle_space
+    out = bundle_space(args.model, args.out, args.example, args.title)
+    files = sorted(str(p.relative_to(out)) for p in out.rglob('*') if p.is_file())
+    emit(args, dict(out=str(out), files=files, requirements=(out/'requirements.txt').read_text().split()),
+         [f'wrote the Space {out} ({len(files)} files; requirements: {" ".join((out/"requirements.txt").read_text().split())})',
+          f'try it here: cd {out} && pip install -r requirements.txt && python app.py',
+          'then push the folder to a new Gradio Space on huggingface.co with git (and git lfs, for the model files)'])
 
 # %% ../nbs/09_cli.ipynb #3b68bc18
 @subcommand('demo', 'Run the whole lesson offline on the built-in handwritten-digits dataset.',
