@@ -16,7 +16,7 @@ from .deploy import Predictor, ExportError
 
 # %% auto #0
 __all__ = ['DRAIN_BYTES', 'DRAIN_SECONDS', 'DRAIN_RATE', 'PAGE', 'Refusal', 'read_limited', 'uploaded_file', 'make_app', 'serve',
-           'uploaded_bytes', 'notebook_app']
+           'uploaded_bytes', 'notebook_app', 'app_notebook']
 
 # %% ../nbs/04a_app.ipynb #1ca3313a
 class Refusal(Exception):
@@ -191,3 +191,24 @@ def notebook_app(predictor:Predictor)->W.VBox:
     box = W.VBox([W.Label('Select your photo'), upload, run, out, label])
     box.upload, box.run, box.out, box.label = upload, run, out, label
     return box
+
+# %% ../nbs/04a_app.ipynb #59676800
+def app_notebook(
+    export_dir:Path|str,     # a portable export folder (see 04_deploy)
+    path:Path|str,           # the notebook to write, e.g. 'app.ipynb'
+    title:str='Which is it?',
+)->Path:
+    "Write a notebook holding only the in-notebook app for `export_dir`, for `voila path` to serve as a web page."
+    import nbformat
+    from lesson2_lib.core import write_atomic
+    from lesson2_lib.deploy import read_export
+    path, export_dir = Path(path), Path(export_dir)
+    classes = read_export(export_dir)['classes']   # refuses a missing or damaged export now, not when the page opens
+    try: where = export_dir.resolve().relative_to(path.resolve().parent).as_posix()   # Voila runs the notebook in its own folder
+    except ValueError: where = str(export_dir.resolve())
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(f'# {title}\n\nUpload a photo of {", ".join(classes[:-1])} or {classes[-1]}, then press **Classify**.'),
+        nbformat.v4.new_code_cell(f'from lesson2_lib.app import notebook_app\nfrom lesson2_lib.deploy import Predictor\n'
+                                  f'notebook_app(Predictor({where!r}))')],
+        metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')))
+    return write_atomic(path, nbformat.writes(nb).encode())

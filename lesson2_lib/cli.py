@@ -11,7 +11,7 @@ from .lesson import status_counts, FINE_TUNE  # light: the lesson module imports
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'search', 'download', 'verify', 'dedupe', 'train',
-           'clean', 'export', 'predict', 'serve', 'bundle', 'demo']
+           'clean', 'export', 'predict', 'serve', 'bundle', 'app_notebook', 'demo']
 
 # %% ../nbs/09_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -293,6 +293,16 @@ def bundle(args):
          [f'wrote the Space {out} ({len(files)} files; requirements: {" ".join((out/"requirements.txt").read_text().split())})',
           f'try it here: cd {out} && pip install -r requirements.txt && python app.py',
           'then push the folder to a new Gradio Space on huggingface.co with git (and git lfs, for the model files)'])
+
+@subcommand('app-notebook', 'Write a notebook holding only the in-notebook app, for Voila to serve as a web page.',
+            opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),
+            opt('--out', default='app.ipynb', metavar='NOTEBOOK', help='the notebook to write (default: %(default)s)'),
+            opt('--title', default='Which is it?', help='its heading (default: %(default)s)'))
+def app_notebook(args):
+    "Write the app notebook and say how to serve it."
+    from lesson2_lib.app import app_notebook as write
+    out = write(args.model, args.out, args.title)
+    print(f'wrote {out}; serve it as a web page with: voila {out}')
 
 # %% ../nbs/09_cli.ipynb #3b68bc18
 @subcommand('demo', 'Run the whole lesson offline on the built-in handwritten-digits dataset.',
