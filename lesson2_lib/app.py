@@ -199,16 +199,15 @@ def app_notebook(
     title:str='Which is it?',
 )->Path:
     "Write a notebook holding only the in-notebook app for `export_dir`, for `voila path` to serve as a web page."
-    import nbformat
     from lesson2_lib.core import write_atomic
     from lesson2_lib.deploy import read_export
     path, export_dir = Path(path), Path(export_dir)
     classes = read_export(export_dir)['classes']   # refuses a missing or damaged export now, not when the page opens
     try: where = export_dir.resolve().relative_to(path.resolve().parent).as_posix()   # Voila runs the notebook in its own folder
     except ValueError: where = str(export_dir.resolve())
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell(f'# {title}\n\nUpload a photo of {", ".join(classes[:-1])} or {classes[-1]}, then press **Classify**.'),
-        nbformat.v4.new_code_cell(f'from lesson2_lib.app import notebook_app\nfrom lesson2_lib.deploy import Predictor\n'
-                                  f'notebook_app(Predictor({where!r}))')],
-        metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')))
-    return write_atomic(path, nbformat.writes(nb).encode())
+    cells = [dict(cell_type='markdown', id='title', metadata={},
+                  source=f'# {title}\n\nUpload a photo of {", ".join(classes[:-1])} or {classes[-1]}, then press **Classify**.'),
+             dict(cell_type='code', id='app', metadata={}, execution_count=None, outputs=[],
+                  source=f'from lesson2_lib.app import notebook_app\nfrom lesson2_lib.deploy import Predictor\nnotebook_app(Predictor({where!r}))')]
+    nb = dict(cells=cells, nbformat=4, nbformat_minor=5, metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')))
+    return write_atomic(path, json.dumps(nb, indent=1).encode())

@@ -47,6 +47,17 @@ def _why(e:Exception)->str:
 
 
 # %% ../nbs/01_data.ipynb #8959ebca
+def _ask(ddgs, term:str, page:int, retries:int, wait:float, **kw)->tuple:
+    "(results or None, last error) of one page of image results, asking again after growing pauses while the engines refuse."
+    error = None
+    for attempt in range(retries):
+        try: return ddgs.images(term, page=page, **kw), error
+        except Exception as e:                 # ddgs reports every engine failure as DDGSException, with the last cause
+            error = e
+            if not _transient(e) or attempt == retries - 1: break
+            time.sleep(wait * 2 ** attempt * random.uniform(0.8, 1.2))   # +-20 %: clients refused together do not return together
+    return None, error
+
 def search_images(
     term:str,               # what to search for, e.g. 'grizzly bear'
     max_images:int=150,     # at most this many URLs
@@ -60,19 +71,12 @@ def search_images(
     "Full-size image URLs for `term` from web image search (ddgs), retrying refusals; `SearchError` when none can be had."
     from ddgs import DDGS
     if max_images < 1: raise ValueError(f'max_images must be at least 1, got {max_images}')
-    ddgs, urls, seen, error = DDGS(proxy=proxy, timeout=timeout), [], set(), None
-    for page in range(1, 11):                      # engines give 35-100 results a page
-        for attempt in range(retries):
-            try: results = ddgs.images(term, max_results=max_images, page=page, backend=backend, safesearch=safesearch); break
-            except Exception as e:                 # ddgs reports every engine failure as DDGSException, with the last cause
-                error, results = e, None
-                if not _transient(e) or attempt == retries - 1: break
-                time.sleep(wait * 2 ** attempt * random.uniform(0.8, 1.2))
+    ddgs, urls, seen = DDGS(proxy=proxy, timeout=timeout), [], set()
+    for page in range(1, 11):                  # engines give 35-100 results a page
+        results, error = _ask(ddgs, term, page, retries, wait, max_results=max_images, backend=backend, safesearch=safesearch)
         before = len(urls)
-        for r in results or []:
-            url = str(r.get('image') or '').strip()
-            if url.lower().startswith(('http://', 'https://')) and _url_key(url) not in seen:
-                seen.add(_url_key(url)); urls.append(url)
+        for url in (str(r.get('image') or '').strip() for r in results or []):
+            if url.lower().startswith(('http://', 'https://')) and _url_key(url) not in seen: seen.add(_url_key(url)); urls.append(url)
         if results is None or len(urls) >= max_images or len(urls) == before: break
     if urls: return urls[:max_images]
     why = 'no image search engine could be reached' if error is not None and 'No results found' not in str(error) else 'the image search found nothing'

@@ -103,6 +103,20 @@ def _copy_predictor(dest:Path):
     (dest/'__init__.py').write_text(f'"The part of lesson2_lib a Space needs: the Predictor and what it imports."\n__version__ = "{__version__}"\n')
     for name in ('core.py', 'deploy.py'): shutil.copyfile(src/name, dest/name)
 
+def _fill(work:Path, model:Path, manifest:dict, examples:list, settings:dict, reqs:list):
+    "Write every file of the Space into the empty folder `work`."
+    (work/'model').mkdir()
+    for name in ['manifest.json', *manifest['files']]: shutil.copyfile(model/name, work/'model'/name)
+    read_export(work/'model')              # the copies match their checksums
+    _copy_predictor(work/'lesson2_lib')
+    if examples: (work/'examples').mkdir()
+    for name, e in zip(settings['examples'], examples): shutil.copyfile(e, work/'examples'/name)
+    (work/'app.py').write_text(APP_PY, encoding='utf-8')
+    (work/'space.json').write_text(json.dumps(settings, indent=1), encoding='utf-8')
+    (work/'requirements.txt').write_text('\n'.join(reqs) + '\n')
+    (work/'README.md').write_text(_readme(settings['title'], manifest, reqs[0]), encoding='utf-8')
+    (work/'.gitattributes').write_text(GITATTRIBUTES)
+
 def bundle_space(
     model:Path|str,           # a portable export folder (see `export_model`, `lesson2 train`)
     out:Path|str,             # the Space folder to create: must not exist, or be empty
@@ -111,31 +125,18 @@ def bundle_space(
     description:str='Upload a photo and see which class the model thinks it shows.',
 )->Path:
     "Write a folder ready to push to a Hugging Face Space (Gradio): app, requirements, the portable export and its Predictor."
-    model, out = Path(model), Path(out)
+    model, out, examples = Path(model), Path(out), [Path(e) for e in examples]
     manifest = read_export(model)          # refuses a missing or damaged export, naming the file
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f'{out} already exists and is not an empty folder: choose a new folder for the Space')
-    for e in examples:
-        if not Path(e).is_file(): raise FileNotFoundError(f'no example photo at {e}')
+    if missing := [e for e in examples if not e.is_file()]: raise FileNotFoundError(f'no example photo at {missing[0]}')
     title = title or ', '.join(manifest['classes'][:-1]) + f" or {manifest['classes'][-1]}?"
-    reqs = space_requirements()
+    settings = dict(title=title, description=description, examples=[f'{i:02d}-{e.name}' for i, e in enumerate(examples)],
+                    classes=manifest['classes'])
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))
+    work = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))   # built beside `out`, then moved into place
     try:
-        (work/'model').mkdir()
-        for name in ['manifest.json', *manifest['files']]: shutil.copyfile(model/name, work/'model'/name)
-        read_export(work/'model')          # the copies match their checksums
-        _copy_predictor(work/'lesson2_lib')
-        names = []
-        if examples: (work/'examples').mkdir()
-        for i, e in enumerate(map(Path, examples)):
-            names.append(f'{i:02d}-{e.name}'); shutil.copyfile(e, work/'examples'/names[-1])
-        (work/'app.py').write_text(APP_PY, encoding='utf-8')
-        (work/'space.json').write_text(json.dumps(dict(title=title, description=description, examples=names,
-                                                       classes=manifest['classes']), indent=1), encoding='utf-8')
-        (work/'requirements.txt').write_text('\n'.join(reqs) + '\n')
-        (work/'README.md').write_text(_readme(title, manifest, reqs[0]), encoding='utf-8')
-        (work/'.gitattributes').write_text(GITATTRIBUTES)
+        _fill(work, model, manifest, examples, settings, space_requirements())
         if out.exists(): out.rmdir()       # empty, checked above
         move_into_place(work, out)
     except BaseException:
