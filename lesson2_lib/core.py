@@ -20,6 +20,8 @@ def move_into_place(
     "Put the file or folder `src` at `dest` in one step: readers of `dest` see the old version or the new one, never a mix."
     os.replace(src, dest)
 
+_UMASK = os.umask(0o22); os.umask(_UMASK)   # read once, at import: os.umask cannot be read without setting it, and threads write files
+
 def write_atomic(
     path:Path|str,   # where the file ends up (its folder is created if missing)
     data,            # the bytes, or a function that writes them to the open binary file it is given
@@ -28,6 +30,7 @@ def write_atomic(
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)   # the mode open() would give, not mkstemp's owner-only 0600: a server or a container user can read it
         with os.fdopen(fd, 'wb') as f: data(f) if callable(data) else f.write(data)
         move_into_place(tmp, path)
     except BaseException:
