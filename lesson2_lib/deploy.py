@@ -45,13 +45,13 @@ def export_model(
     arch:str='efficientnet_lite0',# architecture name, for the record and for `torch_model`
     metrics:dict|None=None,       # scores at export time, kept in the manifest
     int8:bool=False,              # also add an 8-bit graph (`quantize_export`, calibrated on `learn`'s data; seconds more)
+    cache:Path|str|None=None,     # features cache holding the body's graph (see 02_train's `body_graph`)
 )->dict:                          # the manifest
     "Write a portable export of `learn`'s model: safetensors weights, an ONNX graph ending in softmax, a JSON manifest."
     from safetensors.torch import save
-    from lesson2_lib.train import static_padding, onnx_bytes
     out, model = Path(out), learn.model.eval()
     write_atomic(out/'weights.safetensors', save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}))
-    write_atomic(out/'model.onnx', onnx_bytes(_with_softmax(static_padding(model, size)), size, 'probs'))
+    write_atomic(out/'model.onnx', _graph(model, size, cache))
     mean, std = _norm_stats(learn)
     manifest = dict(format=FORMAT, arch=arch, head=_head_kind(model), classes=[str(c) for c in learn.dls.vocab], size=size,
                     resize=method, mean=mean, std=std, input='float32 NCHW RGB, (pixel/255 - mean)/std',
@@ -59,6 +59,29 @@ def export_model(
                     metrics=metrics or {}, versions=_versions(), created=time.strftime('%Y-%m-%dT%H:%M:%S%z'))
     write_atomic(out/'manifest.json', json.dumps(manifest, indent=1).encode())  # written last: no manifest, no export
     return _quantize_learner(learn, out) if int8 else manifest
+
+def _graph(model, size:int, cache=None)->bytes:
+    "The ONNX graph of `model` ending in softmax: the cached body graph plus the head when the body is still the pretrained one, else exported whole."
+    from lesson2_lib.train import static_padding, onnx_bytes, tensor_digest, cache_dir
+    body = cache_dir(cache)/f'efficientnet_lite0-body-{size}-static.onnx'
+    digest = body.with_suffix('.sha256')
+    if (_head_kind(model) == 'linear' and body.exists() and digest.exists()
+        and digest.read_text() == tensor_digest(model[0])): return _body_and_head(body, model[1][2])
+    return onnx_bytes(_with_softmax(static_padding(model, size)), size, 'probs')
+
+def _body_and_head(body:Path, linear)->bytes:
+    "The body's ONNX graph (pooled features out) followed by `linear` and a softmax: the fast path's whole model, without tracing it again."
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    g = onnx.load(str(body))
+    w, b = (t.detach().cpu().numpy().astype(np.float32) for t in (linear.weight, linear.bias))
+    g.graph.initializer.extend([numpy_helper.from_array(w, 'head.weight'), numpy_helper.from_array(b, 'head.bias')])
+    g.graph.node.extend([helper.make_node('Gemm', [g.graph.output[0].name, 'head.weight', 'head.bias'], ['logits'], transB=1),
+                         helper.make_node('Softmax', ['logits'], ['probs'], axis=1)])
+    g.graph.ClearField('output')
+    g.graph.output.append(helper.make_tensor_value_info('probs', TensorProto.FLOAT, ['n', len(b)]))
+    onnx.checker.check_model(g)
+    return g.SerializeToString()
 
 def _quantize_learner(learn, out:Path)->dict:
     "`quantize_export` of the export in `out`, calibrated on 64 of `learn`'s training pictures, checked on (up to 500) validation ones."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_train.ipynb #2e50541b
 from __future__ import annotations
-import contextlib, io, json, math, os, time, warnings
+import contextlib, hashlib, io, json, math, os, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
@@ -22,8 +22,9 @@ from fastai.callback.core import Callback
 # %% auto #0
 __all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'lesson_block',
            'read_table', 'image_dls', 'item_paths', 'load_image', 'to_input', 'static_padding', 'onnx_bytes',
-           'cache_dir', 'frozen_body', 'embed_files', 'head_from_features', 'labels_of', 'fast_learner',
-           'feature_scores', 'BnEval', 'freeze_early', 'train_scores', 'diagnose', 'batch_size', 'FirstFit', 'train']
+           'cache_dir', 'tensor_digest', 'body_graph', 'frozen_body', 'embed_files', 'head_from_features', 'labels_of',
+           'fast_learner', 'feature_scores', 'BnEval', 'freeze_early', 'train_scores', 'diagnose', 'batch_size',
+           'FirstFit', 'train']
 
 # %% ../nbs/02_train.ipynb #e382218d
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
@@ -172,18 +173,33 @@ def cache_dir(path:Path|str|None=None)->Path:
     "Where features and exported models are cached: `path`, else $LESSON2_CACHE, else ~/.cache/lesson2_lib."
     return Path(path or os.environ.get('LESSON2_CACHE') or Path.home()/'.cache'/'lesson2_lib')
 
+def tensor_digest(module)->str:
+    "SHA-256 of every tensor of `module`'s state, in order: equal digests, equal weights, whatever the layers are called."
+    h = hashlib.sha256()
+    for v in module.state_dict().values(): h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+def body_graph(
+    size:int=224,                 # picture size the graph takes
+    cache:Path|str|None=None,     # cache folder (see `cache_dir`)
+)->Path:                          # the ONNX graph: pictures ('pixels') in, pooled features ('features') out
+    "The pretrained body of EfficientNet-Lite0 as an ONNX graph at `size` pixels, exported once, with the digest of its weights beside it."
+    onnx_path = cache_dir(cache)/f'efficientnet_lite0-body-{size}-static.onnx'
+    if not onnx_path.exists() or not onnx_path.with_suffix('.sha256').exists():
+        net = efficientnet_lite0()
+        body = _Pooled(static_padding(net, size))  # fixed paddings: ~25% faster (04_deploy)
+        write_atomic(onnx_path, onnx_bytes(body, size, 'features'))
+        write_atomic(onnx_path.with_suffix('.sha256'), tensor_digest(nn.Sequential(*list(net.children())[:-2])).encode())  # no pool, no classifier
+    return onnx_path
+
 def frozen_body(
     size:int=224,                 # picture size the graph takes
     cache:Path|str|None=None,     # cache folder (see `cache_dir`)
 ):
-    "An onnxruntime session running the pretrained body at `size` pixels (exported once, then cached)."
+    "An onnxruntime session running the pretrained body at `size` pixels (see `body_graph`)."
     import onnxruntime as ort
-    onnx_path = cache_dir(cache)/f'efficientnet_lite0-body-{size}-static.onnx'
-    if not onnx_path.exists():
-        body = _Pooled(static_padding(efficientnet_lite0(), size))  # fixed paddings: ~25% faster (04_deploy)
-        write_atomic(onnx_path, onnx_bytes(body, size, 'features'))
     opts = ort.SessionOptions(); opts.intra_op_num_threads = torch.get_num_threads()
-    return ort.InferenceSession(str(onnx_path), opts, providers=['CPUExecutionProvider'])
+    return ort.InferenceSession(str(body_graph(size, cache)), opts, providers=['CPUExecutionProvider'])
 
 # %% ../nbs/02_train.ipynb #69192ad6
 def _readable(path, size:int)->np.ndarray:
@@ -385,7 +401,7 @@ def train(
     cache:Path|str|None=None,   # features cache (see `cache_dir`)
     quiet:bool=False,           # no progress bars or per-epoch tables
     seed:int|None=None,         # seed the random shuffles and augmentations, for runs that repeat (nearly: CPU sums vary a little)
-    export=None,                # also called as `export(learn, out, size, metrics=...)`: pass 04_deploy's `export_model` for the portable export
+    export=None,                # also called as `export(learn, out, size, metrics=..., cache=...)`: pass 04_deploy's `export_model` for the portable export
 )->dict:                        # metrics: valid_accuracy, valid_loss, kept, diagnosis, seconds, ...
     "Train a classifier on `data`, keeping the better of head-only and fine-tuned; save it with its metrics in `out`."
     start, data, out = time.time(), Path(data).absolute(), Path(out).absolute()  # fastai joins relative names to learn.path
@@ -400,12 +416,12 @@ def train(
     metrics = dict(valid_accuracy=round(float(acc), 4), valid_loss=round(float(loss), 4), seconds=round(time.time() - start, 1),
                    epochs=epochs, fast=fast, size=size, bs=dls.bs, lr=lr, classes=list(dls.vocab), train_items=len(dls.train_ds),
                    valid_items=len(dls.valid_ds), **run)
-    _save(learn, out, metrics, export)
+    _save(learn, out, metrics, export, cache)
     return metrics
 
-def _save(learn, out:Path, metrics:dict, export=None):
-    "learner.pkl, what `export` writes, and metrics.json (written last) in `out`."
+def _save(learn, out:Path, metrics:dict, export=None, cache=None):
+    "learner.pkl, what `export` writes (given the features `cache`, which holds the body's graph), and metrics.json (written last) in `out`."
     out.mkdir(parents=True, exist_ok=True)
     learn.export(out/'learner.pkl')
-    if export: export(learn, out, metrics['size'], metrics={k: metrics[k] for k in ('valid_accuracy', 'valid_loss')})
+    if export: export(learn, out, metrics['size'], metrics={k: metrics[k] for k in ('valid_accuracy', 'valid_loss')}, cache=cache)
     write_atomic(out/'metrics.json', json.dumps(metrics, indent=1).encode())
