@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_train.ipynb #2e50541b
 from __future__ import annotations
-import contextlib, hashlib, io, json, math, os, time, warnings
+import contextlib, functools, hashlib, io, json, math, os, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
@@ -196,10 +196,16 @@ def frozen_body(
     size:int=224,                 # picture size the graph takes
     cache:Path|str|None=None,     # cache folder (see `cache_dir`)
 ):
-    "An onnxruntime session running the pretrained body at `size` pixels (see `body_graph`)."
+    "An onnxruntime session running the pretrained body at `size` pixels (see `body_graph`); made once per process and graph."
+    path = body_graph(size, cache)
+    return _body_session(str(path), path.stat().st_mtime_ns, torch.get_num_threads())
+
+@functools.lru_cache(maxsize=2)
+def _body_session(path:str, mtime:int, threads:int):
+    "The onnxruntime session of the graph at `path` (`mtime` tells a re-exported file apart): `train` scores the training and then the validation pictures, and making a session costs about half a second."
     import onnxruntime as ort
-    opts = ort.SessionOptions(); opts.intra_op_num_threads = torch.get_num_threads()
-    return ort.InferenceSession(str(body_graph(size, cache)), opts, providers=['CPUExecutionProvider'])
+    opts = ort.SessionOptions(); opts.intra_op_num_threads = threads
+    return ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
 
 # %% ../nbs/02_train.ipynb #69192ad6
 def _readable(path, size:int)->np.ndarray:
