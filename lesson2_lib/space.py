@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from . import __version__
 from .core import move_into_place
-from .deploy import read_export, ExportError
+from .deploy import read_export
 
 # %% auto #0
 __all__ = ['APP_PY', 'SPACE_PACKAGES', 'GITATTRIBUTES', 'space_requirements', 'bundle_space']
