@@ -46,6 +46,10 @@ def side(name, folder):
         for i in range(0, len(blobs), BATCH): batch(blobs[i:i + BATCH])
         per_s = len(blobs) / (time.perf_counter() - start)
         res['full' if full else 'small'] = dict(ms, batch_per_s=round(per_s, 1), peak_mb=peak_mb(), labels=[one(b) for b in blobs])
+        if name != 'fastai':   # where one prediction's time goes: the picture (decode, crop, resize, normalise), then the network
+            xs = [pred.inputs([b]) for b in blobs]
+            res['full' if full else 'small'] |= dict(picture=latency(pred.inputs, [[b] for b in blobs])['p50'],
+                                                     network=latency(lambda x: pred.session.run(None, {'pixels': x}), xs)['p50'])
     print(json.dumps(res))
 
 def main():
@@ -73,6 +77,8 @@ def main():
             b, same = r[key], sum(x == y for x, y in zip(a['labels'], r[key]['labels']))
             print(f'  {name}: p50 {a["p50"] / b["p50"]:.1f}x faster than learn.predict (target: at least {target}x); '
                   f'batch {b["batch_per_s"] / a["batch_per_s"]:.1f}x; same label on {same}/{len(a["labels"])} photos')
+            print(f'    where its time goes: the picture (decode, crop, resize, normalise) p50 {b["picture"]:.1f} ms, the network '
+                  f'p50 {b["network"]:.1f} ms; 1/{target} of learn.predict is {a["p50"] / target:.1f} ms')
         print(f'  ({title} photos: median {np.median(sizes) / 1e3:.0f} kB)\n')
 
 if __name__ == '__main__':
