@@ -7,7 +7,7 @@ CONSTRAINTS := .ci/constraints.txt
 STAMP := $(VENV)/.lesson2-installed
 DEMO_DIR ?= lesson2-demo
 
-.PHONY: venv demo test check export bench freeze
+.PHONY: venv demo test check export bench freeze docs docs-pages
 
 # Create the virtual environment if missing and install the project with the pinned set.
 $(STAMP): setup.py settings.ini $(CONSTRAINTS)
@@ -65,3 +65,12 @@ bench: $(STAMP)
 freeze: $(STAMP)
 	@{ sed -n '/^#/p' $(CONSTRAINTS); $(BIN)/python -m pip freeze --all | grep -v -E '^(pip|lesson2[-_]lib)[=@ ]|^-e'; } > $(CONSTRAINTS).new
 	@mv $(CONSTRAINTS).new $(CONSTRAINTS)
+
+# The notebooks as a course: run them in a real kernel, keep their outputs in nbs/, render _docs/ (one page per notebook).
+docs: $(STAMP)
+	$(BIN)/python .ci/docs.py execute
+	$(BIN)/python .ci/docs.py render --out _docs
+
+# Only re-render _docs/ from the outputs already saved in the notebooks.
+docs-pages: $(STAMP)
+	$(BIN)/python .ci/docs.py render --out _docs
