@@ -158,7 +158,7 @@ def render(out:Path)->list:
         nb = for_reading(nb)
         pictures = sum(1 for c in nb.cells if c.cell_type == 'code' for o in c.outputs if 'image/png' in o.get('data', {}) or 'image/jpeg' in o.get('data', {}))
         body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': pages[i][1]}})
-        body = re.sub(r'href="(?:\./)?([\w-]+)\.ipynb', r'href="\1.html', body)   # links between notebooks go to their pages
+        body = re.sub(r'href="(?:\./|nbs/)?([\w-]+)\.ipynb', r'href="\1.html', body)   # links to notebooks go to their pages
         body = body.replace('</head>', STYLE + '</head>', 1)
         body = re.sub(r'<body([^>]*)>', lambda m: f'<body{m.group(1)}>{nav(pages, path.stem)}<main class="l2-page">', body, count=1)
         body = body.replace('</body>', pager(pages, i) + '</main></body>', 1)

@@ -88,6 +88,8 @@ def test_site_in_chromium(site):
         assert links == [f'{s}.html' for s in stems]
         page.click('a[rel=next]')   # the pager leads on to the first chapter
         assert page.url.endswith(f'/{stems[1]}.html')
+        page.goto(f'{base}/'); page.click('main a[href="02_train.html"]')   # the README's map links to the chapters
+        assert page.url.endswith('/02_train.html')
         for stem in stems:
             nb = NOTEBOOKS[f'{stem}.ipynb']
             page.goto(f'{base}/{stem}.html'); page.wait_for_load_state('load')
