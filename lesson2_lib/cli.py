@@ -10,8 +10,8 @@ from . import __version__
 from .lesson import status_counts, FINE_TUNE  # light: the lesson module imports its heavy parts when run
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'search', 'download', 'verify', 'dedupe', 'train',
-           'clean', 'export', 'predict', 'serve', 'bundle', 'app_notebook', 'demo']
+__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'list_name', 'search', 'download', 'verify', 'dedupe',
+           'train', 'clean', 'export', 'predict', 'serve', 'bundle', 'app_notebook', 'demo']
 
 # %% ../nbs/09_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -89,10 +89,16 @@ def _positive(kind, zero:bool=False):
     return parse
 
 # %% ../nbs/09_cli.ipynb #42def7fb
+def list_name(term:str)->str:
+    "The default URL list for a search `term`: one file in this folder, named after the class ('grizzly bear' -> grizzly_bear.txt)."
+    name = '_'.join(term.replace('/', ' ').replace('\\', ' ').split()).strip('.')
+    if not name: raise ValueError(f'{term!r} gives no usable file name: pass --out FILE')
+    return name + '.txt'
+
 @subcommand('search', 'Search the web for pictures of one class and add their URLs to a list that `download` reads.',
             opt('term', nargs='?', help="what to search for, e.g. 'grizzly bear'"),
             opt('--max', type=_positive(int), default=150, help='at most this many URLs (default: %(default)s)'),
-            opt('--out', metavar='FILE', help="the URL list to write or extend; its name is the class (default: TERM.txt, spaces as '_')"),
+            opt('--out', metavar='FILE', help="the URL list to write or extend; its name is the class (default: TERM.txt, spaces and slashes as '_')"),
             opt('--snippet', action='store_true', help="print the browser console snippet that saves a results page's URLs, and exit"),
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def search(args):
@@ -100,7 +106,7 @@ def search(args):
     from lesson2_lib.data import search_images, write_url_list, CONSOLE_SNIPPET
     if args.snippet: print(CONSOLE_SNIPPET); return
     if not args.term: raise ValueError("give a search term (lesson2 search 'grizzly bear'), or --snippet")
-    out, start = Path(args.out or args.term.strip().replace(' ', '_') + '.txt'), time.time()
+    out, start = Path(args.out or list_name(args.term)), time.time()
     urls = search_images(args.term, args.max)
     stamp = time.strftime('%Y-%m-%d %H:%M', time.gmtime())
     n = write_url_list(urls, out, f'lesson2 search {args.term!r} --max {args.max}: {len(urls)} URLs, {stamp} UTC')
