@@ -12,8 +12,8 @@ What is kept as documentation is small: widget state and widget views are droppe
 are libraries' warnings (they name files of the machine that ran them),
 cells nbdev_test skips (`tst_flags` in settings.ini: slow, net) and `#| eval: false` cells are not run, and each
 notebook's saved size is checked against a ceiling."""
-import argparse, configparser, html, json, os, re, sys, time
-from concurrent.futures import ProcessPoolExecutor
+import argparse, configparser, html, os, re, sys, time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,9 @@ def execute(path:Path, timeout:int=1800)->float:
     run = nbformat.v4.new_notebook(cells=todo, metadata=nb.metadata)
     client = NotebookClient(run, kernel_name='python3', timeout=timeout, allow_errors=False,
                             resources={'metadata': {'path': str(path.parent)}})
-    client.execute()
+    try: client.execute()
+    except Exception as e:   # nothing is written: the notebook keeps the outputs it had
+        raise RuntimeError(f'{path.name} failed in the kernel, so its outputs were not saved:\n{e}') from None
     for c in todo:
         c.outputs = [o for o in map(_keep, c.outputs) if o is not None]
         c.execution_count = None
@@ -77,7 +79,8 @@ def execute(path:Path, timeout:int=1800)->float:
             if 'metadata' in o: o['metadata'] = {}
     nb.metadata.pop('widgets', None)
     text = nbformat.writes(nb) + '\n'
-    if len(text.encode()) > MAX_NB_BYTES: sys.exit(f'{path.name} with outputs is {len(text.encode()) / 1e6:.1f} MB, over {MAX_NB_BYTES / 1e6:.0f} MB: make its outputs smaller')
+    if len(text.encode()) > MAX_NB_BYTES:
+        raise ValueError(f'{path.name} with outputs would be {len(text.encode()) / 1e6:.1f} MB, over {MAX_NB_BYTES / 1e6:.0f} MB: make its outputs smaller (not saved)')
     path.write_text(text)
     from nbdev.clean import nbdev_clean
     nbdev_clean(str(path))   # the project's own form: no ids churn, no execution counts, no metadata
@@ -110,7 +113,7 @@ def for_reading(nb):
             d = directives(c.source)
             if 'hide' in d or 'nbdev_export(' in c.source: continue
             c.source = '\n'.join(l for l in c.source.splitlines() if not l.startswith('#|')).strip()
-            if d.get('echo', [''])[:1] == ['false']: c.metadata['jupyter'] = {'source_hidden': True}; c.metadata.setdefault('tags', []).append('hide-input')
+            if d.get('echo', [''])[:1] == ['false']: c.metadata.setdefault('tags', []).append('hide-input')   # removed by the exporter
             if d.get('output', [''])[:1] == ['false']: c.outputs = []
             if not c.source and not c.outputs: continue
             if _imports_only(c.source): continue   # imports only: the code below shows what is used
@@ -127,7 +130,6 @@ nav.l2-nav a.here { background: #dde8f5; font-weight: 600; }
 nav.l2-nav .l2-home { font-weight: 700; margin-bottom: .6rem; }
 main.l2-page { margin-left: 16rem; }
 .l2-pager { display: flex; justify-content: space-between; margin: 2rem 1rem; font: 14px system-ui, sans-serif; }
-.hide-input .jp-InputArea { display: none; }
 </style>'''
 
 def nav(pages:list, here:str)->str:
@@ -178,7 +180,14 @@ def main():
     if a.cmd == 'execute':
         paths = [Path(p).resolve() for p in a.notebooks] or notebooks()
         os.environ.setdefault('OMP_NUM_THREADS', '1' if a.workers > 1 else str(os.cpu_count()))
-        with ProcessPoolExecutor(a.workers) as pool: list(pool.map(_one, sorted(paths, key=lambda p: -p.stat().st_size)))
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing: sys.exit(f'no such notebook: {", ".join(missing)}')
+        failed = []
+        with ProcessPoolExecutor(a.workers) as pool:   # the longest first; one notebook failing does not stop the others
+            jobs = {pool.submit(_one, p): p for p in sorted(paths, key=lambda p: -p.stat().st_size)}
+            for job in as_completed(jobs):
+                if job.exception(): failed.append(jobs[job].name); print(job.exception(), file=sys.stderr, flush=True)
+        if failed: sys.exit(f'make docs: {len(failed)} notebook(s) failed and kept their old outputs: {", ".join(sorted(failed))}')
     else:
         out = Path(a.out)
         made = render(out)

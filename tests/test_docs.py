@@ -5,7 +5,6 @@ tests check what it left in the repository, render the pages from it with `.ci/d
 127.0.0.1 and open every page in Debian's Chromium."""
 import ast, json, subprocess, sys
 import nbformat
-from pathlib import Path
 import pytest
 from conftest import ROOT
 from browser import chromium_page, free_port, served

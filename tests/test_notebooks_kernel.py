@@ -3,26 +3,16 @@
 nbdev_test runs cells in an in-process IPython shell; a real kernel differs (it runs an event
 loop, has widget comms and a display), so each notebook is also run here through nbclient
 with the `python3` kernel of this environment. Cells nbdev_test skips are skipped here too."""
-import configparser
+import sys
 import nbformat, pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from conftest import ROOT
 
-cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
-SKIP_FLAGS = set(cfg['DEFAULT'].get('tst_flags', '').split())
+sys.path.insert(0, str(ROOT/'.ci'))
+from docs import runs   # which cells nbdev_test runs (its tst_flags, eval: false, the export call): the same rule as `make docs`
+
 NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
-
-def directives(cell):
-    return {l[3:].strip().split()[0].rstrip(':'): l[3:].strip().split()[1:] for l in cell.source.splitlines()
-            if l.startswith('#|') and l[3:].strip()}
-
-def runs(cell):
-    "Does nbdev_test run this cell?"
-    if cell.cell_type != 'code': return False
-    d = directives(cell)
-    if 'nbdev_export(' in cell.source or d.get('eval', [''])[:1] == ['false']: return False
-    return not (SKIP_FLAGS & d.keys())
 
 def run_in_kernel(path):
     "Execute the notebook at `path` in a fresh `python3` kernel; fail naming the cell that raised."
