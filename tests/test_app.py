@@ -55,13 +55,17 @@ def test_memory_stays_flat_on_full_size_photos(server):
     base, proc = server
     asyncio.run(hammer(base, blobs, 150))   # warm up
     rss = []
-    for _ in range(6):
+    for _ in range(10):
         codes, _, _ = asyncio.run(hammer(base, blobs, 300))
         assert codes.count(200) == 300
         rss.append(rss_mb(proc.pid))
     print(f'\nRSS after each 300 full-size uploads: {[round(r) for r in rss]} MB')
-    # without the arena cap of `serve`, this grew 469 -> 670 MB; with it, it moved within 315-358 MB
-    assert max(rss) - rss[0] < 100, f'server memory grew from {rss[0]:.0f} to {max(rss):.0f} MB'
+    # glibc's arenas grow in steps while they warm up (jumps of 50-100 MB, seen only in the first five batches), then stay:
+    # so the test asks that the last three batches reach no new height. Over nine runs here, idle and busy (a CPU burner,
+    # a kernel test beside it), the last three stood at most 7 MB above the first seven (-23 to +7); a leak of 17 MB a batch
+    # (57 kB a request) would show +50. Without the arena cap of `serve` memory also levels off, but 200 MB higher.
+    grown = max(rss[-3:]) - max(rss[:-3])
+    assert grown < 50, f'server memory still growing: {[round(r) for r in rss]} MB (last three batches +{grown:.0f} MB)'
 
 def multipart(data:bytes, name:str='big.jpg')->tuple:
     "A multipart/form-data body with one file field, and its content type, as a browser or requests would send it."
