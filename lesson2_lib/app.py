@@ -177,19 +177,18 @@ def uploaded_bytes(upload:W.FileUpload)->bytes|None:
 
 def notebook_app(predictor:Predictor)->W.VBox:
     "The lesson's in-notebook classifier: upload a photo, press Classify, see it and the prediction."
-    from IPython.display import display
     upload, run = W.FileUpload(accept='image/*', multiple=False), W.Button(description='Classify')
-    out, label = W.Output(), W.Label('Upload a photo, then press Classify.')
+    preview, label = W.Image(width=192, layout=W.Layout(display='none')), W.Label('Upload a photo, then press Classify.')
     def classify(_=None):
         data = uploaded_bytes(upload)
         if data is None: label.value = 'No photo uploaded yet.'; return
-        out.clear_output()
-        with out: display(W.Image(value=data, width=192))
-        try: p = predictor.predict(data); label.value = f"Prediction: {p['label']}; probability: {p['prob']:.4f}"
-        except Exception as e: label.value = f'Could not read that file as a picture ({type(e).__name__}).'
+        try: p = predictor.predict(data)
+        except Exception as e: preview.layout.display = 'none'; label.value = f'Could not read that file as a picture ({type(e).__name__}).'; return
+        preview.value, preview.layout.display = data, None
+        label.value = f"Prediction: {p['label']}; probability: {p['prob']:.4f}"
     run.on_click(classify)
-    box = W.VBox([W.Label('Select your photo'), upload, run, out, label])
-    box.upload, box.run, box.out, box.label = upload, run, out, label
+    box = W.VBox([W.Label('Select your photo'), upload, run, preview, label])
+    box.upload, box.run, box.preview, box.label = upload, run, preview, label
     return box
 
 # %% ../nbs/04a_app.ipynb #59676800

@@ -6,7 +6,7 @@ with the `python3` kernel of this environment. Cells nbdev_test skips are skippe
 import sys
 import nbformat, pytest
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT/'.ci'))
@@ -14,17 +14,35 @@ from docs import runs   # which cells nbdev_test runs (its tst_flags, eval: fals
 
 NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
 
-def run_in_kernel(path):
-    "Execute the notebook at `path` in a fresh `python3` kernel; fail naming the cell that raised."
+CELL_TIMEOUT = 300   # seconds for one cell: the slowest cell of these notebooks takes under a minute on a busy machine
+
+class Watching(NotebookClient):
+    "A NotebookClient that remembers which cells the kernel reported finished (status idle on IOPub)."
+    def process_message(self, msg, cell, cell_index):
+        if msg['msg_type'] == 'status' and msg['content'].get('execution_state') == 'idle': self.idle_seen.add(cell_index)
+        return super().process_message(msg, cell, cell_index)
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.idle_at_timeout = set(self.idle_seen)   # what the kernel had said when time ran out (not while it is shut down)
+        return await super()._async_handle_timeout(timeout, cell)
+
+def run_in_kernel(path, timeout:int=CELL_TIMEOUT):
+    "Execute the notebook at `path` in a fresh `python3` kernel; fail naming the cell that raised or hung."
     nb = nbformat.read(path, as_version=4)
     numbers = [i for i, c in enumerate(nb.cells) if runs(c)]
     nb.cells = [nb.cells[i] for i in numbers]
-    client = NotebookClient(nb, kernel_name='python3', timeout=1800, resources={'metadata': {'path': str(path.parent)}})
+    client = Watching(nb, kernel_name='python3', timeout=timeout, resources={'metadata': {'path': str(path.parent)}})
+    client.idle_seen, started = set(), []
+    client.on_cell_start = lambda cell, cell_index, **kw: started.append(cell_index)
+    where = lambda i: f'cell {numbers[i]} (counting from 0, markdown included):\n{nb.cells[i].source}'
     try: client.execute()
+    except CellTimeoutError as e:
+        i = started[-1]
+        lost = ('the kernel reported the cell finished (status idle) but its execute_reply never came' if i in client.idle_at_timeout
+                else 'the kernel never reported the cell finished')
+        pytest.fail(f'{path.name} hung in a real kernel: no reply in {timeout} s at {where(i)}\n({lost})\n\n{e}', pytrace=False)
     except CellExecutionError as e:
         failed = next((i for i, c in enumerate(nb.cells) if any(o.get('output_type') == 'error' for o in c.get('outputs', []))), None)
-        where = f'cell {numbers[failed]} (counting from 0, markdown included):\n{nb.cells[failed].source}' if failed is not None else 'unknown cell'
-        pytest.fail(f'{path.name} failed in a real kernel at {where}\n\n{e}', pytrace=False)
+        pytest.fail(f'{path.name} failed in a real kernel at {where(failed) if failed is not None else "unknown cell"}\n\n{e}', pytrace=False)
 
 # The longest notebooks run in a real kernel only with `pytest -m slow`: nbdev_test runs them in every `make test`, they use
 # no widget comms or event loop of their own that nbdev_test's shell lacks (08_lesson's and 09_cli's demos, 02_train), and 03_clean's
@@ -42,3 +60,9 @@ def test_failure_names_the_cell(tmp_path):
     nbformat.write(nb, tmp_path/'bad.ipynb')
     with pytest.raises(pytest.fail.Exception, match=r'bad.ipynb failed in a real kernel at cell 3 [\s\S]*boom'):
         run_in_kernel(tmp_path/'bad.ipynb')
+
+def test_a_hung_cell_is_named_within_its_timeout(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1'), nbformat.v4.new_code_cell('import time\ntime.sleep(60)')])
+    nbformat.write(nb, tmp_path/'slow.ipynb')
+    with pytest.raises(pytest.fail.Exception, match=r'slow.ipynb hung in a real kernel: no reply in 3 s at cell 1 [\s\S]*never reported the cell finished'):
+        run_in_kernel(tmp_path/'slow.ipynb', timeout=3)
