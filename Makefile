@@ -7,7 +7,7 @@ CONSTRAINTS := .ci/constraints.txt
 STAMP := $(VENV)/.lesson2-installed
 DEMO_DIR ?= lesson2-demo
 
-.PHONY: venv demo test check export bench freeze docs docs-pages
+.PHONY: venv demo lab test check export bench freeze docs docs-pages
 
 # Create the virtual environment if missing and install the project with the pinned set.
 $(STAMP): setup.py settings.ini $(CONSTRAINTS)
@@ -22,6 +22,12 @@ venv: $(STAMP)
 # The whole lesson, offline, on the embedded demo dataset.
 demo: $(STAMP)
 	$(BIN)/lesson2 demo --dest $(DEMO_DIR)
+
+# The course as a learner opens it: JupyterLab on 127.0.0.1 with the project's environment, at the first lesson chapter.
+# LESSON2_DATA=path/to/your/photos make lab  runs every lesson chapter on your photos; LAB_ARGS passes options to JupyterLab.
+LAB_ARGS ?=
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS) nbs/01_data.ipynb
 
 # Regenerate the library and README from the notebooks and strip notebook metadata.
 export: $(STAMP)
