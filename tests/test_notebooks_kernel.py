@@ -66,3 +66,12 @@ def test_a_hung_cell_is_named_within_its_timeout(tmp_path):
     nbformat.write(nb, tmp_path/'slow.ipynb')
     with pytest.raises(pytest.fail.Exception, match=r'slow.ipynb hung in a real kernel: no reply in 3 s at cell 1 [\s\S]*never reported the cell finished'):
         run_in_kernel(tmp_path/'slow.ipynb', timeout=3)
+
+# The lesson chapters that read LESSON2_DATA (the first code line of each): on real full-size web photos, as a learner runs them.
+ON_PHOTOS = ['01_data.ipynb']
+
+@pytest.mark.parametrize('name', ON_PHOTOS)
+def test_lesson_chapter_on_full_size_photos(name, monkeypatch):
+    from conftest import shared_dataset
+    monkeypatch.setenv('LESSON2_DATA', str(shared_dataset('bears-full')))
+    run_in_kernel(ROOT/'nbs'/name)
