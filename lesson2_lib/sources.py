@@ -7,12 +7,12 @@ from __future__ import annotations
 import os, random
 from dataclasses import dataclass
 from pathlib import Path
-import pandas as pd
+from typing import TYPE_CHECKING
 from .core import open_picture, fit_square
-from .demo import demo_dataset
 from .practice import PracticeServer
 from .urls import search_images
 from .download import image_files
+if TYPE_CHECKING: import pandas as pd   # imported where used: `lesson2 download` and `verify` import this module and start without pandas
 
 # %% auto #0
 __all__ = ['photo_folder', 'lesson_kind', 'search_terms', 'lesson_settings', 'LessonURLs', 'served', 'lesson_urls',
@@ -58,6 +58,7 @@ class LessonURLs:
 
 def served(folder:Path)->LessonURLs:
     "Serve the pictures in `folder`'s class subfolders on 127.0.0.1; one URL per picture, labelled by its folder."
+    import pandas as pd
     srv = PracticeServer(folder).start()
     urls = pd.DataFrame([dict(url=srv.url('files', p.relative_to(folder)), label=p.parent.name) for p in image_files(folder)])
     return LessonURLs(urls, [f'127.0.0.1:{srv.port}'], srv)
@@ -69,6 +70,8 @@ def lesson_urls(
     per_class:int=150,      # how many pictures to ask a search for, per term
 )->LessonURLs:
     "The URLs to download for `data`: the digits or a photo folder served on 127.0.0.1, or an image search per term."
+    import pandas as pd
+    from lesson2_lib.demo import demo_dataset
     kind = lesson_kind(data)
     if kind == 'digits': demo_dataset(Path(work)/'digits'); return served(Path(work)/'digits')
     if kind == 'folder': return served(photo_folder(data))
