@@ -126,6 +126,7 @@ def inspect_image(
         else: complete(data, fmt)
     except NotAnImage: raise
     except Image.DecompressionBombError as e: raise NotAnImage(f'too many pixels: {e}')
+    except Image.UnidentifiedImageError: raise NotAnImage(f'broken {fmt}: it starts like one, but no decoder can read its header') from None
     except Exception as e: raise NotAnImage(f'broken {fmt}: {e}')
     return dict(format=im.format, width=w, height=h, mode=im.mode)
 
