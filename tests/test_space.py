@@ -1,5 +1,5 @@
 "The Hugging Face Space bundle as it will run there: its own requirements in a fresh venv (no PyTorch), app.py on 127.0.0.1, asked through gradio_client and in Chromium."
-import os, subprocess, sys, venv
+import os, shutil, subprocess, sys, venv
 from pathlib import Path
 import pytest
 from conftest import ROOT, SHARED, lesson2
@@ -41,6 +41,7 @@ def space(model, tmp_path_factory):
            'HF_HUB_OFFLINE': '1', 'PYTHONPATH': ''}
     with served([str(py), 'app.py'], f'http://127.0.0.1:{port}/', tmp/'app.log', 120, cwd=tmp/'space', env=env) as proc:
         yield f'http://127.0.0.1:{port}/', tmp/'space', py, proc
+    shutil.rmtree(tmp/'venv', ignore_errors=True)  # CI's disk is shared: this venv is 600 MB
 
 def test_requirements_install_without_torch(space):
     _, bundle, py, _ = space
