@@ -8,7 +8,7 @@ from .urls import SearchError, search_images, write_url_list, CONSOLE_SNIPPET, r
 from .fetch import Refused, DownloadError, check_url, fetch, http_client, decode_data_uri
 from .checks import NotAnImage, sniff, complete, inspect_image
 from .download import url_name, class_folder, image_files, training_data, save_report, download_images, download_urls
-from .sources import LessonURLs, lesson_kind, lesson_settings, lesson_urls, show_pictures
+from .sources import LessonURLs, lesson_kind, lesson_settings, lesson_urls, lesson_images, show_pictures
 from .verify import trainable, quarantine, verify_images, verify_folder, find_duplicates, quarantine_duplicates, presize_images
 
 # %% auto #0

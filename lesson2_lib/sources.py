@@ -15,8 +15,8 @@ from .download import image_files
 if TYPE_CHECKING: import pandas as pd   # imported where used: `lesson2 download` and `verify` import this module and start without pandas
 
 # %% auto #0
-__all__ = ['photo_folder', 'lesson_kind', 'search_terms', 'lesson_settings', 'LessonURLs', 'served', 'lesson_urls',
-           'show_pictures']
+__all__ = ['LESSON_PORT', 'photo_folder', 'lesson_kind', 'search_terms', 'lesson_settings', 'LessonURLs', 'served', 'lesson_urls',
+           'lesson_images', 'show_pictures']
 
 # %% ../nbs/15_sources.ipynb #1007b1c7
 def photo_folder(data:str)->Path|None:
@@ -56,10 +56,16 @@ class LessonURLs:
         "Stop the local server, if there is one."
         if self.server: self.server.stop()
 
-def served(folder:Path)->LessonURLs:
+LESSON_PORT = 47830   # a picture's file name is a hash of its URL: one port keeps the names, so the random split, the same every run
+
+def served(
+    folder:Path,              # dataset folder: one subfolder per class
+    port:int=LESSON_PORT,     # the port to serve on; any free port when it is taken
+)->LessonURLs:
     "Serve the pictures in `folder`'s class subfolders on 127.0.0.1; one URL per picture, labelled by its folder."
     import pandas as pd
-    srv = PracticeServer(folder).start()
+    try: srv = PracticeServer(folder, port=port).start()
+    except OSError: srv = PracticeServer(folder).start()   # taken (another chapter is serving): names differ, nothing else does
     urls = pd.DataFrame([dict(url=srv.url('files', p.relative_to(folder)), label=p.parent.name) for p in image_files(folder)])
     return LessonURLs(urls, [f'127.0.0.1:{srv.port}'], srv)
 
@@ -77,6 +83,23 @@ def lesson_urls(
     if kind == 'folder': return served(photo_folder(data))
     rows = [dict(url=u, label=t) for t in search_terms(data) for u in search_images(t, max_images=per_class)]
     return LessonURLs(pd.DataFrame(rows, columns=['url', 'label']), False)
+
+# %% ../nbs/15_sources.ipynb #c1fcf355
+def lesson_images(
+    data:str,                # 'digits', a folder of photos (one subfolder per class), or search terms separated by commas
+    work:Path|str,           # a folder for what is made: the pictures go to `work/images`
+    progress:bool=True,      # show progress bars
+)->Path:                     # the folder of pictures, one subfolder per class
+    "Chapter 01 in one call: download what `data` names into `work/images`, verify it, quarantine copies."
+    from lesson2_lib.download import download_images
+    from lesson2_lib.verify import verify_images, find_duplicates, quarantine_duplicates
+    work = Path(work); found, images = lesson_urls(data, work), work/'images'
+    try:   # a local server hangs on nothing, but a busy machine can take more than the 10 s allowed a web server
+        download_images(found.urls, images, allow_private=found.allow, timeout=60 if found.server else 10, progress=progress)
+    finally: found.stop()
+    verify_images(images, progress=progress)
+    quarantine_duplicates(images, find_duplicates(images, progress=progress))
+    return images
 
 # %% ../nbs/15_sources.ipynb #4a6c8681
 def show_pictures(

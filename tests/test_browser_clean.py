@@ -27,10 +27,10 @@ def run_up_to(page, source_start:str):
 def test_cleaner_in_jupyterlab(tmp_path):
     root, tmpdir = tmp_path/'lab', tmp_path/'tmp'
     root.mkdir(); tmpdir.mkdir()
-    shutil.copy(ROOT/'nbs'/'03_clean.ipynb', root)
+    shutil.copy(ROOT/'nbs'/'18_clean.ipynb', root)
     OUTPUT.mkdir(exist_ok=True)
     with jupyterlab(root, tmpdir) as (base, token), chromium_page() as page:
-        page.goto(f'{base}/lab/tree/03_clean.ipynb?token={token}')
+        page.goto(f'{base}/lab/tree/18_clean.ipynb?token={token}')
         page.wait_for_function(IDLE, timeout=120_000)
         run_up_to(page, CLEANER_CELL)
         try:

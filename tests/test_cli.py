@@ -19,7 +19,7 @@ def test_cli_imports_nothing_heavy():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == '[]'
 
-# `lesson2 demo --json` is checked by nbs/09_cli.ipynb, its stages by nbs/08_lesson.ipynb, and `make demo`'s exact command by test_newcomer.py.
+# `lesson2 demo --json` is checked by nbs/23_cli.ipynb, its stages by nbs/22_lesson.ipynb, and `make demo`'s exact command by test_newcomer.py.
 
 def test_bad_usage_is_one_line(tmp_path):
     (tmp_path/'x').mkdir(); (tmp_path/'x'/'dataset').mkdir(); (tmp_path/'x'/'dataset'/'mine.txt').write_text('keep me')

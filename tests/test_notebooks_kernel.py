@@ -25,9 +25,10 @@ class Watching(NotebookClient):
         self.idle_at_timeout = set(self.idle_seen)   # what the kernel had said when time ran out (not while it is shut down)
         return await super()._async_handle_timeout(timeout, cell)
 
-def run_in_kernel(path, timeout:int=CELL_TIMEOUT):
-    "Execute the notebook at `path` in a fresh `python3` kernel; fail naming the cell that raised or hung."
+def run_in_kernel(path, timeout:int=CELL_TIMEOUT, then:str|None=None):
+    "Execute the notebook at `path` in a fresh `python3` kernel, and the code `then` after its last cell; fail naming the cell that raised or hung."
     nb = nbformat.read(path, as_version=4)
+    if then: nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_code_cell(then))   # before the cell that removes the work folder
     numbers = [i for i, c in enumerate(nb.cells) if runs(c)]
     nb.cells = [nb.cells[i] for i in numbers]
     client = Watching(nb, kernel_name='python3', timeout=timeout, resources={'metadata': {'path': str(path.parent)}})
@@ -45,10 +46,10 @@ def run_in_kernel(path, timeout:int=CELL_TIMEOUT):
         pytest.fail(f'{path.name} failed in a real kernel at {where(failed) if failed is not None else "unknown cell"}\n\n{e}', pytrace=False)
 
 # The longest notebooks run in a real kernel only with `pytest -m slow`: nbdev_test runs them in every `make test`, they use
-# no widget comms or event loop of their own that nbdev_test's shell lacks (08_lesson's and 09_cli's demos, 02_train), and 03_clean's
-# widgets are exercised in real JupyterLab by test_browser_clean.py. The rest (downloads inside the kernel's event loop,
-# the in-notebook app's widgets) run here every time.
-HEAVY = {'02_train.ipynb', '03_clean.ipynb', '08_lesson.ipynb', '09_cli.ipynb'}
+# no widget comms or event loop of their own that nbdev_test's shell lacks (22_lesson's and 23_cli's demos, 17_train), and 18_clean's
+# widgets are exercised in real JupyterLab by test_browser_clean.py. The lesson chapters 02 to 04 run here on full-size photos
+# (below) rather than on the digits. The rest (downloads inside the kernel's event loop, the in-notebook app's widgets) run here every time.
+HEAVY = {'02_train.ipynb', '03_clean.ipynb', '04_deploy.ipynb', '17_train.ipynb', '18_clean.ipynb', '22_lesson.ipynb', '23_cli.ipynb'}
 CASES = [pytest.param(p, marks=pytest.mark.slow) if p.name in HEAVY else p for p in NOTEBOOKS]
 
 @pytest.mark.parametrize('path', CASES, ids=lambda p: p.name)
@@ -67,11 +68,13 @@ def test_a_hung_cell_is_named_within_its_timeout(tmp_path):
     with pytest.raises(pytest.fail.Exception, match=r'slow.ipynb hung in a real kernel: no reply in 3 s at cell 1 [\s\S]*never reported the cell finished'):
         run_in_kernel(tmp_path/'slow.ipynb', timeout=3)
 
-# The lesson chapters that read LESSON2_DATA (the first code line of each): on real full-size web photos, as a learner runs them.
-ON_PHOTOS = ['01_data.ipynb']
+# The lesson chapters, each reading LESSON2_DATA in its first code line: on real full-size web photos, as a learner runs them.
+# The last one predicts every validation picture with the deployed model; on these photos it must get at least 95 % right.
+ON_PHOTOS = {'01_data.ipynb': None, '02_train.ipynb': None, '03_clean.ipynb': None,
+             '04_deploy.ipynb': "assert lesson_settings(data)['size'] == 224 and accuracy >= 0.95, (data, accuracy)"}
 
 @pytest.mark.parametrize('name', ON_PHOTOS)
 def test_lesson_chapter_on_full_size_photos(name, monkeypatch):
     from conftest import shared_dataset
     monkeypatch.setenv('LESSON2_DATA', str(shared_dataset('bears-full')))
-    run_in_kernel(ROOT/'nbs'/name)
+    run_in_kernel(ROOT/'nbs'/name, then=ON_PHOTOS[name])
