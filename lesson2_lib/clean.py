@@ -501,7 +501,7 @@ def clean_report(
     root, t = Path(root), clean_table(learn, size, cache, progress)
     pairs = duplicate_pairs(t, root, size, cache, progress=progress)
     dup = pairs.drop_duplicates('path').set_index('path')
-    t = t.assign(duplicate_of=t.path.map(dup.duplicate_of), duplicate_kind=t.path.map(dup.kind), leak=t.path.map(dup.leak).fillna(False).astype(bool))
+    t = t.assign(duplicate_of=t.path.map(dup.duplicate_of), duplicate_kind=t.path.map(dup.kind), leak=t.path.map(dup.leak).eq(True))   # eq: no fillna on objects, which pandas deprecates
     t = t.assign(path=[Path(p).relative_to(root).as_posix() for p in t.path], duplicate_of=[Path(p).relative_to(root).as_posix() if isinstance(p, str) else '' for p in t.duplicate_of])
     return t.sort_values(['issue_score', 'loss'], ascending=False).reset_index(drop=True)
 

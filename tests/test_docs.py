@@ -3,7 +3,7 @@
 `make docs` runs every notebook and saves its outputs in nbs/ (too slow for every `make test`: about 10 minutes); these
 tests check what it left in the repository, render the pages from it with `.ci/docs.py render` (seconds), serve them on
 127.0.0.1 and open every page in Debian's Chromium."""
-import ast, json, subprocess, sys
+import ast, json, re, subprocess, sys
 import nbformat
 import pytest
 from conftest import ROOT
@@ -100,3 +100,27 @@ def test_site_in_chromium(site):
             assert not page.eval_on_selector_all('.jp-InputArea pre', 'es => es.some(e => /^#\\|/m.test(e.textContent))'), f'{stem}: directive lines shown'
         page.goto(f'{base}/05_sgd.html')
         page.screenshot(path=str(out.parent/'05_sgd.png'), full_page=False)
+
+# A path of the machine that ran a notebook (absolute, two parts or more, not inside a URL), a site-packages location, or a
+# library warning: none belongs in an output a learner reads. The same rule as ../shared/tools/course_stats.py's `leaks`.
+LEAK = re.compile(r'((?<![\w:/.<])/[A-Za-z_][\w.-]*/[\w.-]+|site-packages|\w+Warning:)')
+
+def leaks(nb:dict)->list:
+    "(cell index, what leaked) for every stored output of `nb` that names this machine or carries a warning."
+    found = []
+    for i, c in enumerate(nb['cells']):
+        for o in c.get('outputs', []):
+            text = ''.join(o.get('text', [])) + ''.join(''.join(v) if isinstance(v, list) else str(v)
+                                                       for k, v in o.get('data', {}).items() if k.startswith('text/'))
+            if m := LEAK.search(re.sub(r'[A-Za-z0-9+/=]{40,}', '', text)): found.append((i, m.group(0)))   # base64 is no path
+    return found
+
+def test_leaks_are_found():
+    out = lambda t: {'cells': [{'cell_type': 'code', 'source': '', 'outputs': [{'output_type': 'stream', 'name': 'stdout', 'text': t}]}]}
+    assert leaks(out('saved in /tmp/tmpab12/images\n')) == [(0, '/tmp/tmpab12')]
+    assert leaks(out('/work/main/x.py:3: FutureWarning: soon\n'))
+    assert leaks(out('POST /predict answers https://example.com/a/b.jpg and data/images/x.jpg\n')) == []
+
+@pytest.mark.parametrize('name', sorted(NOTEBOOKS))
+def test_stored_outputs_name_no_machine(name):
+    assert not leaks(NOTEBOOKS[name]), f'{name}: stored outputs name this machine or carry a warning: {leaks(NOTEBOOKS[name])}'
