@@ -65,7 +65,7 @@ def score_demo(
     return {k: (int(sum(caught(r) for r in g.itertuples())), len(g)) for k, g in planted.groupby('kind')}
 
 # %% ../nbs/22_lesson.ipynb #c2901a1a
-DEMO_PORT = 47821  # file names are hashes of URLs, so a fixed port keeps the demo's names (and its random split) the same everywhere
+DEMO_PORT = 47821  # file names are hashes of URLs: a fixed port keeps the demo's names the same everywhere (its split goes by content)
 
 def _demo_server(
     root:Path,           # the folder to serve
@@ -195,7 +195,7 @@ def stage_fine_tune(
     size, lr = FINE_TUNE['size'], FINE_TUNE['lr']
     m = train(cleaned, dest/'model', epochs=epochs, size=size, flip=False, lr=lr, cache=dest/'cache', quiet=not progress, seed=seed, export=export_model)
     return m, [f'[5] fine-tune: all but the earliest layers, {epochs} epoch{"s" * (epochs > 1)} at {size} px, learning rate {lr:g}, on the cleaned '
-               f'table: valid accuracy {m["tuned_accuracy"]:.2%} (the head alone: {m["head_accuracy"]:.2%}; kept: {m["kept"]}) in {m["seconds"]} s',
+               f'table: valid accuracy {m["tuned_accuracy"]:.2%} (a new head alone at {size} px: {m["head_accuracy"]:.2%}; kept: {m["kept"]}) in {m["seconds"]} s',
                f'    diagnosis: {m["diagnosis"]}']
 
 # %% ../nbs/22_lesson.ipynb #aa9bc86a

@@ -10,21 +10,22 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 from PIL import Image, ImageOps
 from .core import write_atomic, sha256, with_progress, open_picture, fit_square
 from .data import training_data
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised inside fastai's imports
 import pandas as pd
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, get_image_files, parent_label, RandomSplitter, ColReader,
-                               ColSplitter, Resize, ResizeMethod, aug_transforms, vision_learner, model_meta, params, accuracy, L, Learner, set_seed)
+                               ColSplitter, Resize, ResizeMethod, aug_transforms, vision_learner, model_meta, params, accuracy, L, Learner, set_seed, DataLoaders)
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'lesson_block',
-           'read_table', 'image_dls', 'item_paths', 'load_image', 'to_input', 'static_padding', 'onnx_bytes',
-           'cache_dir', 'tensor_digest', 'body_graph', 'frozen_body', 'embed_files', 'head_from_features', 'labels_of',
-           'fast_learner', 'feature_scores', 'BnEval', 'freeze_early', 'train_scores', 'diagnose', 'batch_size',
-           'FirstFit', 'train']
+__all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'picture_files',
+           'content_key', 'ContentSplitter', 'lesson_block', 'read_table', 'image_dls', 'item_paths', 'load_image',
+           'to_input', 'static_padding', 'onnx_bytes', 'cache_dir', 'tensor_digest', 'body_graph', 'frozen_body',
+           'embed_files', 'head_from_features', 'labels_of', 'fast_learner', 'feature_scores', 'BnEval', 'freeze_early',
+           'train_scores', 'diagnose', 'feature_learner', 'batch_size', 'FirstFit', 'train']
 
 # %% ../nbs/17_train.ipynb #e382218d
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
@@ -68,19 +69,45 @@ def get_arch(name:str='efficientnet_lite0'):
     import torchvision.models as tvm
     return getattr(tvm, name)
 
+# %% ../nbs/17_train.ipynb #1d9da47d
+def picture_files(path:Path|str)->L:
+    "The pictures under `path`, as fastai's `get_image_files` finds them, sorted by path: the same order on every machine."
+    return L(sorted(get_image_files(path)))
+
+def content_key(
+    path:Path|str,    # a file
+    seed:int=42,      # another seed gives another split
+)->float:
+    "A number in [0, 1) fixed by the seed and the file's bytes alone: where `ContentSplitter` places the file."
+    h = hashlib.sha256(str(seed).encode() + b':')
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    return int(h.hexdigest()[:13], 16) / 16**13
+
+class ContentSplitter:
+    "Split items (picture paths) by their bytes: those whose `content_key` is below `valid_pct` are the validation set."
+    def __init__(self, valid_pct:float=0.2, seed:int=42): self.valid_pct, self.seed = valid_pct, seed
+    def __call__(self, items)->tuple:
+        keys = np.array([content_key(p, self.seed) for p in items])
+        valid = keys < self.valid_pct
+        if len(keys) > 1 and valid.all() or not valid.any():   # a tiny folder: take the lowest keys, so both sides have pictures
+            valid = np.zeros(len(keys), bool); valid[np.argsort(keys, kind='stable')[:max(1, min(len(keys) - 1, round(self.valid_pct * len(keys))))]] = True
+        return L(np.flatnonzero(~valid).tolist()), L(np.flatnonzero(valid).tolist())
+    def __repr__(self): return f'ContentSplitter(valid_pct={self.valid_pct}, seed={self.seed})'
+
 # %% ../nbs/17_train.ipynb #e3195f1f
 def lesson_block(
     size:int=224,            # side of the square the pictures are resized to
     method:str='crop',       # how to fit a picture into the square: 'crop', 'squish' or 'pad'
     valid_pct:float=0.2,     # share of the pictures held out for validation
-    seed:int=42,             # the same seed keeps the same validation set while the data is cleaned
+    seed:int=42,             # seed of the split (see `ContentSplitter`)
     flip:bool=True,          # mirror pictures at random (not for text or digits!)
     augment:bool=True,       # random crops, turns, zooms and lighting on each batch
     table:bool=False,        # items are rows of a table (path, label, is_valid) instead of files in class folders
 )->DataBlock:
-    "The lesson's DataBlock: image files, labelled by their folder, split at random with a fixed seed."
+    "The lesson's DataBlock: image files (sorted), labelled by their folder, split by their content with a fixed seed."
     items = (dict(get_x=ColReader('path'), get_y=ColReader('label'), splitter=ColSplitter('is_valid')) if table else
-             dict(get_items=get_image_files, get_y=parent_label, splitter=RandomSplitter(valid_pct=valid_pct, seed=seed)))
+             dict(get_items=picture_files, get_y=parent_label, splitter=ContentSplitter(valid_pct=valid_pct, seed=seed)))
     return DataBlock(blocks=(ImageBlock, CategoryBlock), item_tfms=Resize(size, method=method), **items,
                      batch_tfms=aug_transforms(size=size, do_flip=flip, min_scale=0.75) if augment else None)
 
@@ -338,27 +365,63 @@ def train_scores(
 # %% ../nbs/17_train.ipynb #6cf41feb
 def diagnose(
     learn,                       # a fastai Learner after training (its Recorder holds the epochs)
+    before:tuple|None=None,      # (validation loss, ...) before this run, e.g. of the head a fine-tune starts from (default: a fresh head, which guesses)
     clean:tuple|None=None,       # (loss, error rate) on the training pictures without augmentation (default: `train_scores`)
     n_classes:int|None=None,     # number of classes (default: the Learner's `dls.c`)
-    explode:float=3.0,           # a validation loss this many times worse than guessing counts as exploded
+    jump:float=1.25,             # a validation loss above this many times its start (plus a tenth of guessing's) means the rate was too high
+    explode:float=3.0,           # so does a validation loss this many times worse than guessing
+    progress:float=0.5,          # an under-fitting run whose validation loss fell by less than this share of its start had too low a rate
+    still:float=0.25,            # a last epoch that cut the validation loss by more than this share: the run was still learning fast
     tolerance:float=0.01,        # a rise in error rate smaller than this is noise
+    rise:float=0.1,              # over-fitting also takes a validation loss this share above its lowest (the error rate alone is noisy)
 )->str:                          # the diagnosis, in words
-    "Say in words what a training run shows, by the lesson's rules of thumb, comparing like with like."
+    "Say in words what a training run shows, by the lesson's rules of thumb, from every epoch it recorded, comparing like with like."
     if (epochs := _epochs(learn.recorder)) is None: return 'nothing to diagnose: no epoch with a validation score'
     train, valid, err = epochs
     guess = math.log(n_classes or learn.dls.c)  # the loss of guessing every class equally likely
-    if not np.isfinite(valid).all() or valid.max() > explode * guess or valid[-1] > explode * valid[0]:
-        return f'learning rate far too high: validation loss reached {valid.max():.3g} (guessing scores {guess:.2f}); try a rate 10x smaller'
-    if err is not None and len(err) > 2 and err[-1] > err.min() + tolerance and err.argmin() < len(err) - 1:
+    start, top = guess if before is None else float(before[0]), valid.max()
+    if not np.isfinite(valid).all() or top > explode * guess or top > jump * start + 0.1 * guess:
+        if valid[-1] < start:   # it came back as one-cycle lowered the rate: still a rate too high for the start of the run
+            return (f'learning rate too high at first: the validation loss went from {start:.3g} up to {top:.3g} before the falling rate '
+                    f'brought it down to {valid[-1]:.3g}; the run recovered, but a jump like that means the top rate is at the edge of what the model takes')
+        return f'learning rate too high: the validation loss went from {start:.3g} to {top:.3g} (guessing scores {guess:.2f}); try a rate 10x smaller'
+    if err is not None and len(err) > 2 and err[-1] > err.min() + tolerance and err.argmin() < len(err) - 1 and valid[-1] > (1 + rise) * valid.min():
         return (f'over-fitting: the error rate fell to {err.min():.2%} at epoch {err.argmin() + 1}, then rose to {err[-1]:.2%}; '
                 f'train for {err.argmin() + 1} epochs')
     loss, error = clean or train_scores(learn)
     seen = f'training loss {loss:.3g} (no augmentation), validation loss {valid[-1]:.3g}'
-    if valid[-1] > 0.9 * guess or (error is not None and error > max(2 * tolerance, 0.5 * err[-1]) and loss > 0.7 * valid[-1]):
-        own = f', error rate {error:.2%} on its own training pictures' if error is not None else ''
-        return f'under-fitting: {seen}{own} (guessing scores {guess:.2f}); raise the learning rate or train for more epochs'
+    own = f', error rate {error:.2%} on its own training pictures and {err[-1]:.2%} on new ones' if error is not None and err is not None else ''
+    close = loss > 0.7 * valid[-1] and (valid[-1] > 0.25 * guess or (error is not None and err is not None and error > max(2 * tolerance, 0.5 * err[-1])))
+    if valid[-1] > 0.9 * guess or close:   # under-fitting: as unsure of its own training pictures as of new ones
+        n = len(valid)
+        if valid[-1] > (1 - progress) * start:
+            return (f'learning rate too low: in {n} epoch{"s" if n > 1 else ""} the validation loss only went from {start:.3g} to {valid[-1]:.3g}'
+                    f'{own}; try a rate 10x larger')
+        return f'too few epochs: the model is still about as unsure of the pictures it trained on as of new ones ({seen}{own}); train for more epochs'
+    prev = valid[-2] if len(valid) > 1 else start
+    if valid[-1] < (1 - still) * prev:
+        return f'too few epochs: the last epoch still took the validation loss from {prev:.3g} to {valid[-1]:.3g}; train for more epochs'
     return (f'looks healthy: {seen}' + (f', error rate {err[-1]:.2%}' if err is not None else '')
             + ' (doing better on the training pictures is normal, not over-fitting)')
+
+# %% ../nbs/17_train.ipynb #f09ff609
+def feature_learner(
+    dls,                         # DataLoaders from `image_dls`
+    size:int,                    # the size `dls` resizes pictures to
+    cache:Path|str|None=None,    # features cache (see `cache_dir`)
+    hidden:int=0,                # units of a hidden layer (0: a linear head, as `fast_learner` fits)
+    bs:int=16,                   # feature vectors per batch: small, so that a small folder still gives several steps per epoch
+    seed:int=0,                  # seed of the head's first weights and of the shuffles
+)->Learner:
+    "A fastai Learner training a new head on the cached features of `dls`' pictures: an epoch takes a second, so runs can be compared."
+    X, Xv = (torch.from_numpy(embed_files(item_paths(dl), size, cache, progress=False)) for dl in (dls.train, dls.valid))
+    y, yv = (torch.from_numpy(labels_of(dl)) for dl in (dls.train, dls.valid))
+    set_seed(seed, reproducible=True)
+    c = len(dls.vocab)
+    model = nn.Linear(X.shape[1], c) if not hidden else nn.Sequential(nn.Linear(X.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, c))
+    fdls = DataLoaders.from_dsets(TensorDataset(X, y), TensorDataset(Xv, yv), bs=bs, device='cpu')
+    fdls.c, fdls.vocab = c, dls.vocab
+    return Learner(fdls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
 
 # %% ../nbs/17_train.ipynb #25a51c1c
 def batch_size(size:int)->int:
@@ -387,7 +450,7 @@ def _fine_tune(learn, epochs:int, fast:bool, lr:float)->dict:
     if fast: first.scores, first.state = [float(v) for v in learn.validate()], _weights(learn.model)
     if fast: freeze_early(learn); learn.fit_one_cycle(epochs, lr_max=slice(lr / 10, lr), cbs=BnEval())
     else: learn.fine_tune(epochs, base_lr=lr, cbs=first)
-    diagnosis = diagnose(learn)  # before validate(), which empties the Recorder
+    diagnosis = diagnose(learn, before=first.scores)  # the head's scores are its start; before validate(), which empties the Recorder
     tuned = [float(v) for v in learn.validate()]
     better = (tuned[1], -tuned[0]) >= (first.scores[1], -first.scores[0])
     if not better: learn.model.load_state_dict(first.state)
