@@ -7,7 +7,7 @@ CONSTRAINTS := .ci/constraints.txt
 STAMP := $(VENV)/.lesson2-installed
 DEMO_DIR ?= lesson2-demo
 
-.PHONY: venv demo lab test check export bench freeze docs docs-pages
+.PHONY: venv demo lab test check export bench freeze docs docs-pages screenshots
 
 # Create the virtual environment if missing and install the project with the pinned set.
 $(STAMP): setup.py settings.ini $(CONSTRAINTS)
@@ -73,9 +73,15 @@ freeze: $(STAMP)
 	@mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
 # The notebooks as a course: run them in a real kernel, keep their outputs in nbs/, render _docs/ (one page per notebook).
-docs: $(STAMP)
+docs: $(STAMP) screenshots
 	$(BIN)/python .ci/docs.py execute
 	$(BIN)/python .ci/docs.py render --out _docs
+
+# What a person clicks, as the lesson chapters show it: the browser tests drive the cleaner in JupyterLab and the app under
+# Voila in Debian's Chromium, and their screenshots become nbs/images/ (shown in 03_clean and 04_deploy).
+screenshots: $(STAMP) $(CHROMIUM)
+	$(BIN)/python -m pytest -q tests/test_browser_clean.py tests/test_voila.py
+	mkdir -p nbs/images && cp tests/out/clean_widget.png tests/out/voila_upload.png nbs/images/
 
 # Only re-render _docs/ from the outputs already saved in the notebooks.
 docs-pages: $(STAMP)

@@ -12,7 +12,7 @@ What is kept as documentation is small: widget state and widget views are droppe
 are libraries' warnings (they name files of the machine that ran them),
 cells nbdev_test skips (`tst_flags` in settings.ini: slow, net) and `#| eval: false` cells are not run, and each
 notebook's saved size is checked against a ceiling."""
-import argparse, configparser, html, os, re, sys, time
+import argparse, configparser, html, os, re, shutil, sys, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -156,6 +156,7 @@ def render(out:Path)->list:
     exporter = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'hide-input'}, enabled=True), enabled=True)
     made = []
+    if (NBS/'images').is_dir(): shutil.copytree(NBS/'images', out/'images', dirs_exist_ok=True)   # screenshots the chapters show
     for i, (path, nb) in enumerate(zip(paths, nbs)):
         nb = for_reading(nb)
         pictures = sum(1 for c in nb.cells if c.cell_type == 'code' for o in c.outputs if 'image/png' in o.get('data', {}) or 'image/jpeg' in o.get('data', {}))

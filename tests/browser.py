@@ -59,5 +59,7 @@ def jupyterlab(root:Path, tmpdir:Path):
     cmd = [str(Path(sys.executable).parent/'jupyter'), 'lab', '--no-browser', '--ip=127.0.0.1', f'--port={port}', '--allow-root',
            f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}', '--LabApp.expose_app_in_browser=True',
            '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate']
+    labconfig = home/'config'/'labconfig'; labconfig.mkdir(parents=True, exist_ok=True)   # no "Jupyter news?" toast over the page
+    (labconfig/'page_config.json').write_text(json.dumps({'disabledExtensions': {'@jupyterlab/apputils-extension:announcements': True}}))
     with served(cmd, f'http://127.0.0.1:{port}/api/status?token={token}', root.parent/'jupyterlab.log', env=env):
         yield f'http://127.0.0.1:{port}', token

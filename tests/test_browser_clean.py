@@ -29,7 +29,7 @@ def test_cleaner_in_jupyterlab(tmp_path):
     root.mkdir(); tmpdir.mkdir()
     shutil.copy(ROOT/'nbs'/'18_clean.ipynb', root)
     OUTPUT.mkdir(exist_ok=True)
-    with jupyterlab(root, tmpdir) as (base, token), chromium_page() as page:
+    with jupyterlab(root, tmpdir) as (base, token), chromium_page(viewport=(1400, 1900)) as page:   # tall: the whole widget in view
         page.goto(f'{base}/lab/tree/18_clean.ipynb?token={token}')
         page.wait_for_function(IDLE, timeout=120_000)
         run_up_to(page, CLEANER_CELL)
@@ -60,7 +60,7 @@ def test_cleaner_in_jupyterlab(tmp_path):
         page.wait_for_function("() => document.querySelector('.lesson2-cleaner .lesson2-tile')?.innerText.startsWith('three')")
         assert cleaner.locator('.lesson2-tile').first.locator('select').input_value() == '<Delete>'
         assert 'choices saved' in cleaner.inner_text()
-        page.screenshot(path=str(OUTPUT/'clean_widget.png'), full_page=False)
+        cleaner.screenshot(path=str(OUTPUT/'clean_widget.png'))   # `make screenshots` copies it into the lesson chapter 03_clean
 
         cleaned = pd.read_csv(next(tmpdir.glob('*/digits/cleaned.csv')))
         assert chosen['path'] not in set(cleaned.path)

@@ -124,3 +124,18 @@ def test_leaks_are_found():
 @pytest.mark.parametrize('name', sorted(NOTEBOOKS))
 def test_stored_outputs_name_no_machine(name):
     assert not leaks(NOTEBOOKS[name]), f'{name}: stored outputs name this machine or carry a warning: {leaks(NOTEBOOKS[name])}'
+
+# A picture a chapter shows by reference (the screenshots `make screenshots` takes): it must be in the repository, as a real
+# image, or GitHub and the site show a broken link where the learner expects the widget.
+IMAGE_REF = re.compile(r'!\[[^\]]*\]\(([^)\s]+)\)')
+
+@pytest.mark.parametrize('name', sorted(NOTEBOOKS))
+def test_pictures_shown_by_reference_exist(name):
+    from PIL import Image
+    for c in NOTEBOOKS[name]['cells']:
+        if c['cell_type'] != 'markdown': continue
+        for ref in IMAGE_REF.findall(''.join(c['source'])):
+            if ref.startswith(('http:', 'https:', 'data:', 'attachment:')): continue
+            f = ROOT/'nbs'/ref
+            assert f.is_file(), f'{name} shows {ref}, which is not in nbs/: run `make screenshots`'
+            with Image.open(f) as im: assert min(im.size) >= 100, f'{name}: {ref} is only {im.size}'

@@ -23,7 +23,7 @@ def test_app_notebook_under_voila(tmp_path):
            'JUPYTER_RUNTIME_DIR': str(home/'runtime'), 'IPYTHONDIR': str(home/'ipython'), 'PATH': f'{BIN}:{os.environ["PATH"]}'}
     cmd = [str(BIN/'voila'), page_nb.name, '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1']
     with served(cmd, f'http://127.0.0.1:{port}/', tmp_path/'voila.log', 120, cwd=page_nb.parent, env=env) as proc, \
-         chromium_page() as page:
+         chromium_page(viewport=(900, 460)) as page:   # the app's size: the screenshot is shown in 04_deploy
         page.goto(f'http://127.0.0.1:{port}/', timeout=120_000)
         upload = page.get_by_role('button', name='Upload')   # ipywidgets 8: the button opens a file chooser
         upload.wait_for(timeout=120_000)                      # Voila ran the notebook and rendered its widgets
@@ -41,6 +41,6 @@ def test_app_notebook_under_voila(tmp_path):
                 except Exception: pass
             else: raise AssertionError(f'the page never showed {want!r} for {f.name}')
         OUTPUT.mkdir(exist_ok=True)
-        page.screenshot(path=str(OUTPUT/'voila_upload.png'), full_page=True)
+        page.screenshot(path=str(OUTPUT/'voila_upload.png'), full_page=True)   # `make screenshots` copies it into the lesson chapter 04_deploy
         assert page.locator('.jupyter-widgets img').count() == 1   # the last photo is shown
         assert proc.poll() is None
