@@ -42,8 +42,9 @@ def search_terms(data:str)->list:
 def lesson_settings(
     data:str,   # what the lesson works on (see `lesson_kind`)
 )->dict:
-    "Picture size and flipping for `data`: 96 px, no flips for the digits; 224 px, flips for photos."
-    return dict(size=96, flip=False) if lesson_kind(data) == 'digits' else dict(size=224, flip=True)
+    "Picture size, flipping and fine-tuning (top rate, epochs) for `data`: the digits at 96 px, unflipped; photos at 224 px, flipped."
+    if lesson_kind(data) == 'digits': return dict(size=96, flip=False, lr=3e-3, epochs=3)   # far from ImageNet: the body must move further
+    return dict(size=224, flip=True, lr=1e-3, epochs=2)   # fastai's fine_tune rate for this phase
 
 # %% ../nbs/15_sources.ipynb #2419af03
 @dataclass
