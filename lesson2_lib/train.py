@@ -363,6 +363,38 @@ def train_scores(
     return float(loss), _error(learn, scores)
 
 # %% ../nbs/17_train.ipynb #6cf41feb
+def _too_high(valid, start:float, guess:float, jump:float, explode:float)->str|None:
+    "The verdict when the validation loss climbed above where the run started (or exploded); None otherwise."
+    top = valid.max()
+    if np.isfinite(valid).all() and top <= explode * guess and top <= jump * start + 0.1 * guess: return None
+    if valid[-1] < start:   # it came back as one-cycle lowered the rate: still a rate too high for the start of the run
+        return (f'learning rate too high at first: the validation loss went from {start:.3g} up to {top:.3g} before the falling rate '
+                f'brought it down to {valid[-1]:.3g}; the run recovered, but a jump like that means the top rate is at the edge of what the model takes')
+    return f'learning rate too high: the validation loss went from {start:.3g} to {top:.3g} (guessing scores {guess:.2f}); try a rate 10x smaller'
+
+def _over_fit(valid, err, tolerance:float, rise:float)->str|None:
+    "The verdict when the error rate fell, then rose again with the validation loss; None otherwise."
+    if err is None or len(err) < 3 or err.argmin() == len(err) - 1: return None
+    if err[-1] <= err.min() + tolerance or valid[-1] <= (1 + rise) * valid.min(): return None
+    return (f'over-fitting: the error rate fell to {err.min():.2%} at epoch {err.argmin() + 1}, then rose to {err[-1]:.2%}; '
+            f'train for {err.argmin() + 1} epochs')
+
+def _under_fit(valid, err, loss:float, error, start:float, guess:float, progress:float, still:float, tolerance:float)->str|None:
+    "The verdict when the model is as unsure of its own training pictures as of new ones (rate too low, or too few epochs); None otherwise."
+    seen = f'training loss {loss:.3g} (no augmentation), validation loss {valid[-1]:.3g}'
+    own = f', error rate {error:.2%} on its own training pictures and {err[-1]:.2%} on new ones' if error is not None and err is not None else ''
+    close = loss > 0.7 * valid[-1] and (valid[-1] > 0.25 * guess or (own != '' and error > max(2 * tolerance, 0.5 * err[-1])))
+    if valid[-1] > 0.9 * guess or close:
+        if valid[-1] > (1 - progress) * start:
+            n = len(valid)
+            return (f'learning rate too low: in {n} epoch{"s" if n > 1 else ""} the validation loss only went from {start:.3g} to {valid[-1]:.3g}'
+                    f'{own}; try a rate 10x larger')
+        return f'too few epochs: the model is still about as unsure of the pictures it trained on as of new ones ({seen}{own}); train for more epochs'
+    prev = valid[-2] if len(valid) > 1 else start
+    if valid[-1] < (1 - still) * prev:
+        return f'too few epochs: the last epoch still took the validation loss from {prev:.3g} to {valid[-1]:.3g}; train for more epochs'
+    return None
+
 def diagnose(
     learn,                       # a fastai Learner after training (its Recorder holds the epochs)
     before:tuple|None=None,      # (validation loss, ...) before this run, e.g. of the head a fine-tune starts from (default: a fresh head, which guesses)
@@ -370,39 +402,21 @@ def diagnose(
     n_classes:int|None=None,     # number of classes (default: the Learner's `dls.c`)
     jump:float=1.25,             # a validation loss above this many times its start (plus a tenth of guessing's) means the rate was too high
     explode:float=3.0,           # so does a validation loss this many times worse than guessing
-    progress:float=0.5,          # an under-fitting run whose validation loss fell by less than this share of its start had too low a rate
+    progress:float=0.25,         # an under-fitting run whose validation loss came down less than this share of the way had too low a rate
     still:float=0.25,            # a last epoch that cut the validation loss by more than this share: the run was still learning fast
     tolerance:float=0.01,        # a rise in error rate smaller than this is noise
     rise:float=0.1,              # over-fitting also takes a validation loss this share above its lowest (the error rate alone is noisy)
 )->str:                          # the diagnosis, in words
     "Say in words what a training run shows, by the lesson's rules of thumb, from every epoch it recorded, comparing like with like."
     if (epochs := _epochs(learn.recorder)) is None: return 'nothing to diagnose: no epoch with a validation score'
-    train, valid, err = epochs
+    _, valid, err = epochs
     guess = math.log(n_classes or learn.dls.c)  # the loss of guessing every class equally likely
-    start, top = guess if before is None else float(before[0]), valid.max()
-    if not np.isfinite(valid).all() or top > explode * guess or top > jump * start + 0.1 * guess:
-        if valid[-1] < start:   # it came back as one-cycle lowered the rate: still a rate too high for the start of the run
-            return (f'learning rate too high at first: the validation loss went from {start:.3g} up to {top:.3g} before the falling rate '
-                    f'brought it down to {valid[-1]:.3g}; the run recovered, but a jump like that means the top rate is at the edge of what the model takes')
-        return f'learning rate too high: the validation loss went from {start:.3g} to {top:.3g} (guessing scores {guess:.2f}); try a rate 10x smaller'
-    if err is not None and len(err) > 2 and err[-1] > err.min() + tolerance and err.argmin() < len(err) - 1 and valid[-1] > (1 + rise) * valid.min():
-        return (f'over-fitting: the error rate fell to {err.min():.2%} at epoch {err.argmin() + 1}, then rose to {err[-1]:.2%}; '
-                f'train for {err.argmin() + 1} epochs')
+    start = guess if before is None else float(before[0])
+    if verdict := _too_high(valid, start, guess, jump, explode) or _over_fit(valid, err, tolerance, rise): return verdict
     loss, error = clean or train_scores(learn)
-    seen = f'training loss {loss:.3g} (no augmentation), validation loss {valid[-1]:.3g}'
-    own = f', error rate {error:.2%} on its own training pictures and {err[-1]:.2%} on new ones' if error is not None and err is not None else ''
-    close = loss > 0.7 * valid[-1] and (valid[-1] > 0.25 * guess or (error is not None and err is not None and error > max(2 * tolerance, 0.5 * err[-1])))
-    if valid[-1] > 0.9 * guess or close:   # under-fitting: as unsure of its own training pictures as of new ones
-        n = len(valid)
-        if valid[-1] > (1 - progress) * start:
-            return (f'learning rate too low: in {n} epoch{"s" if n > 1 else ""} the validation loss only went from {start:.3g} to {valid[-1]:.3g}'
-                    f'{own}; try a rate 10x larger')
-        return f'too few epochs: the model is still about as unsure of the pictures it trained on as of new ones ({seen}{own}); train for more epochs'
-    prev = valid[-2] if len(valid) > 1 else start
-    if valid[-1] < (1 - still) * prev:
-        return f'too few epochs: the last epoch still took the validation loss from {prev:.3g} to {valid[-1]:.3g}; train for more epochs'
-    return (f'looks healthy: {seen}' + (f', error rate {err[-1]:.2%}' if err is not None else '')
-            + ' (doing better on the training pictures is normal, not over-fitting)')
+    return _under_fit(valid, err, loss, error, start, guess, progress, still, tolerance) or (
+        f'looks healthy: training loss {loss:.3g} (no augmentation), validation loss {valid[-1]:.3g}'
+        + (f', error rate {err[-1]:.2%}' if err is not None else '') + ' (doing better on the training pictures is normal, not over-fitting)')
 
 # %% ../nbs/17_train.ipynb #f09ff609
 def feature_learner(

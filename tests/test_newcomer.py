@@ -17,11 +17,11 @@ def test_demo_with_its_defaults_from_a_fresh_folder(tmp_path):
     assert stages[0][0] < total / 4, heard   # told as it goes, not all at the end
     held_back = float(re.search(r'accuracy ([\d.]+)%', stages[-1][1])[1])
     print(f'lesson2 demo: stage [1] told after {stages[0][0]:.1f} s, done in {total:.1f} s; held-back accuracy {held_back}%')
-    # The head alone scores 90.8 % on the demo's split every run (cached features, logistic regression). The fine-tune on top
-    # (4 epochs at 72 px) gave 94.4 to 98.1 % over eight runs here, the same cleaned table each time: 96.94 % in a fresh-clone
-    # CI run that failed the old bar of 97, 94.4 / 97.2 % with 2 / 1 threads at the demo's rate 5e-3, 95.3 to 98.1 % at 2e-3
-    # and 3e-3 (CPU sums differ with the thread count and 92 steps at these rates amplify them). The demo keeps the better of
-    # the two models, so the bar is what every run measured, with a margin: 93 %. Steadier fine-tuning is for the training chapter.
+    # Since the split goes by content (ContentSplitter), the demo's new head at 72 px scores 94.5 to 94.8 % on the cleaned
+    # table; the 4-epoch fine-tune on top gave 97.52 % (rate 5e-3, the demo's), 97.25 % (2e-3) and 95.59 % (1e-3) here, one run
+    # each, 2 threads. Before that split it ranged 94.4 to 98.1 % over eight runs with the thread count (CPU sums differ and 92
+    # steps at these rates amplify them). The demo keeps the better of head and fine-tune, so the bar is the head's score with a
+    # margin: 93 %. The measured >= 97 % is reported, not asserted: one thread more or less moves it by points.
     assert held_back >= 93, stages[-1][1]
     assert (tmp_path/'lesson2-demo'/'model'/'manifest.json').is_file()
     assert 'Traceback' not in (tmp_path/'stderr.txt').read_text()
