@@ -34,21 +34,34 @@ class _Cut(Exception): "Raised inside the structure walks; `complete` turns it i
 
 _SOF = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}   # frame headers (C4, C8, CC are other segments)
 
-def _jpeg_complete(data:bytes):
-    "Walk the JPEG's segments to its first scan; the end-of-image marker must follow."
-    pos, n, frame = 2, len(data), False
+def _next_marker(data:bytes, pos:int)->int:
+    "Where the next marker (`FF` then a byte other than `00` or `FF`) begins at or after `pos`, as libjpeg looks for it; -1 if none."
+    while (pos := data.find(b'\xff', pos)) >= 0:
+        end = pos
+        while end < len(data) and data[end] == 0xFF: end += 1
+        if end < len(data) and data[end]: return end - 1
+        pos = end
+    return -1
+
+def _jpeg_complete(data:bytes)->str:
+    "Walk the JPEG's segments to its first scan, skipping stray bytes as libjpeg does; the end-of-image marker must follow. Says what it skipped."
+    pos, n, frame, stray = 2, len(data), False, []
     while pos + 4 <= n:
-        if data[pos] != 0xFF: raise NotAnImage(f'broken JPEG: no segment marker at byte {pos:,}')
+        if data[pos] != 0xFF or data[pos + 1] == 0:   # not a marker: libjpeg warns and looks for the next one
+            if (found := _next_marker(data, pos)) < 0: break
+            stray.append((pos, found - pos)); pos = found; continue
         m = data[pos + 1]
-        if m == 0xFF or m == 0x01 or 0xD0 <= m <= 0xD7: pos += 1 + (m != 0xFF); continue   # fill byte, markers without length
+        if m == 0xFF or m == 0x01 or 0xD0 <= m <= 0xD8: pos += 1 + (m != 0xFF); continue   # fill byte, markers without length
         if m == 0xD9: raise NotAnImage('broken JPEG: it ends before any image data')
         length = int.from_bytes(data[pos + 2:pos + 4], 'big')
-        if length < 2: raise NotAnImage(f'broken JPEG: a segment of impossible length at byte {pos:,}')
+        if length < 2: stray.append((pos, 2)); pos += 2; continue   # no segment can be that short: a marker-like pair among stray bytes
         frame, pos = frame or m in _SOF, pos + 2 + length
         if m == 0xDA:
             if not frame: raise NotAnImage('broken JPEG: image data before the frame header')
             if data.rfind(b'\xff\xd9', pos) < 0: raise _Cut('JPEG', 'its end-of-image marker is missing')
-            return
+            return (f'{sum(k for _, k in stray):,} stray bytes between its segments (first at byte {stray[0][0]:,}), skipped as libjpeg does'
+                    if stray else '')
+    if stray: raise NotAnImage(f'broken JPEG: no image data found among its headers ({sum(k for _, k in stray):,} bytes of them are no segment)')
     raise _Cut('JPEG', 'it ends inside its headers')
 
 # %% ../nbs/12_checks.ipynb #e2e3cabe
@@ -85,7 +98,7 @@ def _png_complete(data:bytes):
 def _webp_complete(data:bytes):
     "Check the RIFF length, that every chunk fits in it, and that the VP8 or VP8L frame header is sound."
     size, pos, image = int.from_bytes(data[4:8], 'little') + 8, 12, False
-    if size > len(data): raise _Cut('WebP', f'{len(data):,} of the {size:,} bytes it announces')
+    if size > len(data): raise _Cut('WebP', f'the RIFF header says {size:,} bytes, the file has {len(data):,}')
     while pos + 8 <= size:
         kind, length = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], 'little')
         body = data[pos + 8:pos + 8 + length]
@@ -101,9 +114,9 @@ STRUCTURE = {'JPEG': _jpeg_complete, 'PNG': _png_complete, 'WEBP': _webp_complet
 def complete(
     data:bytes,   # the file's bytes
     fmt:str,      # its format, from `sniff`: 'JPEG', 'PNG' or 'WEBP'
-):
+)->str:           # a note on what was odd but harmless (stray bytes a decoder skips), or ''
     "Raise `NotAnImage` unless the `fmt` file `data` is whole, judged from its structure without decoding any pixel."
-    try: STRUCTURE[fmt](data)
+    try: return STRUCTURE[fmt](data) or ''
     except _Cut as e: raise NotAnImage(f'truncated {e.args[0]}: {e.args[1]} (the file was cut short)') from None
 
 # %% ../nbs/12_checks.ipynb #b42cff63
@@ -114,19 +127,25 @@ def inspect_image(
     data:bytes,                # the file's bytes
     max_pixels:int=50_000_000, # refuse pictures larger than this (decompression bombs)
     decode:bool=False,         # also decode every pixel (JPEG, PNG and WebP are otherwise checked by `complete`)
-)->dict:                       # format, width, height, mode
+)->dict:                       # format, width, height, mode; and `note` when `complete` skipped something harmless
     "Check that `data` is a complete picture and describe it; raise `NotAnImage` saying why not."
-    fmt = sniff(data)
+    fmt, note = sniff(data), ''
     if fmt is None: raise NotAnImage(_not_image_reason(data))
     try:
         im = Image.open(io.BytesIO(data), formats=[fmt])
         w, h = im.size
         if w * h > max_pixels: raise NotAnImage(f'too many pixels: {w}x{h} (limit {max_pixels:,})')
         if decode or fmt not in STRUCTURE: im.load()
-        else: complete(data, fmt)
+        else: note = complete(data, fmt)
     except NotAnImage: raise
     except Image.DecompressionBombError as e: raise NotAnImage(f'too many pixels: {e}')
-    except Image.UnidentifiedImageError: raise NotAnImage(f'broken {fmt}: it starts like one, but no decoder can read its header') from None
-    except Exception as e: raise NotAnImage(f'broken {fmt}: {e}')
-    return dict(format=im.format, width=w, height=h, mode=im.mode)
+    except Exception as e: raise _decoder_refused(data, fmt, e) from None
+    return dict(format=im.format, width=w, height=h, mode=im.mode) | ({'note': note} if note else {})
 
+def _decoder_refused(data:bytes, fmt:str, e:Exception)->NotAnImage:
+    "Why Pillow could not open or decode `data`: the structure walk's reason when it has one (a cut, a chunk past the end), else the decoder's."
+    try: fmt in STRUCTURE and complete(data, fmt)
+    except NotAnImage as walk: return walk
+    if isinstance(e, Image.UnidentifiedImageError): return NotAnImage(f'broken {fmt}: it starts like one, but no decoder can read its header')
+    if 'truncated' in str(e): return NotAnImage(f'truncated {fmt}: the decoder ran out of data (the file was cut short)')
+    return NotAnImage(f'broken {fmt}: {e}')

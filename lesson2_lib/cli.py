@@ -198,7 +198,8 @@ def train(args):
              f'{m["train_items"]} training / {m["valid_items"]} validation pictures)',
              *([f'kept: {m["kept"]} (head alone {m["head_accuracy"]:.2%}, fine-tuned {m["tuned_accuracy"]:.2%})'] if m['epochs'] else []),
              f'diagnosis: {m["diagnosis"]}', f'saved in {args.out}: learner.pkl, metrics.json and the portable export '
-             '(manifest.json, weights.safetensors, model.onnx)', *_int8_line(Path(args.out)) * args.int8]
+             '(manifest.json, weights.safetensors, model.onnx)', *_int8_line(Path(args.out)) * args.int8,
+             *[m['set_aside_line']] * bool(m['set_aside'])]
     emit(args, m, lines)
 
 def _int8_line(out:Path)->list:

@@ -9,8 +9,8 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['ORIENTATION', 'move_into_place', 'write_atomic', 'free_path', 'sha256', 'with_progress', 'upright', 'open_picture',
-           'fit_square']
+__all__ = ['ORIENTATION', 'move_into_place', 'write_atomic', 'free_path', 'sha256', 'with_progress', 'tell', 'upright',
+           'open_picture', 'fit_square']
 
 # %% ../nbs/00_core.ipynb #b3053bc1
 def move_into_place(
@@ -70,6 +70,10 @@ def _in_notebook()->bool:
     "Is this code running in a Jupyter kernel (where an HTML progress bar shows)?"
     shell = getattr(sys.modules.get('IPython'), 'get_ipython', lambda: None)()
     return type(shell).__name__ in ('ZMQInteractiveShell', 'CaptureShell')
+
+def tell(line:str):
+    "Print `line` for the person running this: in a notebook as output, in a terminal on stderr (a command's --json output stays clean)."
+    print(line, file=sys.stdout if _in_notebook() else sys.stderr)
 
 # %% ../nbs/00_core.ipynb #dc9315f0
 ORIENTATION = 0x0112  # the EXIF tag telling how the camera was held

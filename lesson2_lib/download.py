@@ -74,7 +74,7 @@ def _store_one(url, got, dest, known, lock, max_pixels)->dict:
     base = dict(sha256=sha, width=info['width'], height=info['height'], bytes=len(data), attempts=got['attempts'])
     if first != str(path.relative_to(dest)): return dict(status='duplicate', reason=f'same bytes as {first}', **base)
     write_atomic(path, data)
-    return dict(status='ok', path=first, **base)
+    return dict(status='ok', path=first, reason=info.get('note', ''), **base)
 
 def _size(data:bytes)->dict:
     "Width, height and byte count of picture `data`."

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 # %% auto #0
-__all__ = ['bomb_png', 'PracticeServer']
+__all__ = ['bomb_png', 'spliced', 'scrambled', 'PracticeServer']
 
 # %% ../nbs/90_practice_server.ipynb #c26f80be
 def bomb_png(side:int=10_000)->bytes:
@@ -19,6 +19,31 @@ def bomb_png(side:int=10_000)->bytes:
     from PIL import Image
     buf = io.BytesIO(); Image.new('1', (side, side)).save(buf, 'PNG', optimize=True)
     return buf.getvalue()
+
+# %% ../nbs/90_practice_server.ipynb #7e57aabd
+def spliced(
+    a:bytes,   # a picture file
+    b:bytes,   # another one, in the same format
+)->bytes:
+    "The first half of `a` followed by the second half of `b`: a copy that resumed from the wrong file."
+    return a[:len(a) // 2] + b[len(b) // 2:]
+
+def scrambled(
+    data:bytes,         # a picture file
+    seed:int=0,         # which bytes get overwritten
+    start:float=0.5,    # only bytes past this share of the file (the headers stay whole)
+    tries:int=500,      # give up after overwriting this many blocks
+)->bytes:
+    "`data` with blocks of 16 bytes overwritten at random, one at a time, until Pillow can no longer decode it: a bad disk sector."
+    import random
+    from PIL import Image
+    rng, out = random.Random(seed), bytearray(data)
+    for _ in range(tries):
+        at = rng.randrange(int(len(data) * start), len(data) - 32)
+        out[at:at + 16] = rng.randbytes(16)
+        try: Image.open(io.BytesIO(bytes(out))).load()
+        except Exception: return bytes(out)
+    raise ValueError(f'the picture still decodes after {tries} overwritten blocks')
 
 # %% ../nbs/90_practice_server.ipynb #35a6e2ff
 class _Handler(BaseHTTPRequestHandler):

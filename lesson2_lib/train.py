@@ -12,8 +12,9 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 from PIL import Image, ImageOps
-from .core import write_atomic, sha256, with_progress, open_picture, fit_square
+from .core import write_atomic, sha256, with_progress, open_picture, fit_square, tell
 from .data import training_data
+from .verify import set_aside_unreadable, aside_line
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised inside fastai's imports
 import pandas as pd
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, get_image_files, parent_label, RandomSplitter, ColReader,
@@ -21,11 +22,12 @@ from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, get_image_f
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'picture_files',
-           'content_key', 'ContentSplitter', 'lesson_block', 'read_table', 'image_dls', 'item_paths', 'load_image',
-           'to_input', 'static_padding', 'onnx_bytes', 'cache_dir', 'tensor_digest', 'body_graph', 'frozen_body',
-           'embed_files', 'head_from_features', 'labels_of', 'fast_learner', 'feature_scores', 'BnEval', 'freeze_early',
-           'train_scores', 'diagnose', 'feature_learner', 'batch_size', 'FirstFit', 'train']
+__all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'cache_dir',
+           'picture_files', 'content_key', 'ContentSplitter', 'readable_files', 'lesson_block', 'read_table',
+           'readable_rows', 'image_dls', 'item_paths', 'load_image', 'to_input', 'static_padding', 'onnx_bytes',
+           'tensor_digest', 'body_graph', 'frozen_body', 'embed_files', 'head_from_features', 'labels_of',
+           'fast_learner', 'feature_scores', 'BnEval', 'freeze_early', 'train_scores', 'diagnose', 'feature_learner',
+           'batch_size', 'FirstFit', 'train']
 
 # %% ../nbs/17_train.ipynb #e382218d
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
@@ -70,6 +72,10 @@ def get_arch(name:str='efficientnet_lite0'):
     return getattr(tvm, name)
 
 # %% ../nbs/17_train.ipynb #1d9da47d
+def cache_dir(path:Path|str|None=None)->Path:
+    "Where features and exported models are cached: `path`, else $LESSON2_CACHE, else ~/.cache/lesson2_lib."
+    return Path(path or os.environ.get('LESSON2_CACHE') or Path.home()/'.cache'/'lesson2_lib')
+
 def picture_files(path:Path|str)->L:
     "The pictures under `path`, as fastai's `get_image_files` finds them, sorted by path: the same order on every machine."
     return L(sorted(get_image_files(path)))
@@ -95,6 +101,17 @@ class ContentSplitter:
         return L(np.flatnonzero(~valid).tolist()), L(np.flatnonzero(valid).tolist())
     def __repr__(self): return f'ContentSplitter(valid_pct={self.valid_pct}, seed={self.seed})'
 
+# %% ../nbs/17_train.ipynb #3b72376a
+def readable_files(
+    path:Path|str,               # a folder with one subfolder of pictures per class
+    size:int|None=224,           # decode as training reads the pictures: drafted to this many pixels a side
+    cache:Path|str|None=None,    # where the pictures that decoded are remembered (see `cache_dir`)
+)->L:
+    "`picture_files` of `path`, less those that cannot be decoded: `set_aside_unreadable` moves them to `<path>.quarantine`, and one line says so."
+    kept, aside = set_aside_unreadable(picture_files(path), path, size=size, known=cache_dir(cache)/'decoded')
+    if aside: tell(aside_line(aside))
+    return L(kept)
+
 # %% ../nbs/17_train.ipynb #e3195f1f
 def lesson_block(
     size:int=224,            # side of the square the pictures are resized to
@@ -104,10 +121,12 @@ def lesson_block(
     flip:bool=True,          # mirror pictures at random (not for text or digits!)
     augment:bool=True,       # random crops, turns, zooms and lighting on each batch
     table:bool=False,        # items are rows of a table (path, label, is_valid) instead of files in class folders
+    check:bool=True,         # set aside the pictures that cannot be decoded (see `readable_files`)
+    cache:Path|str|None=None, # where the pictures that decoded are remembered (see `cache_dir`)
 )->DataBlock:
-    "The lesson's DataBlock: image files (sorted), labelled by their folder, split by their content with a fixed seed."
+    "The lesson's DataBlock: image files that decode (sorted), labelled by their folder, split by their content with a fixed seed."
     items = (dict(get_x=ColReader('path'), get_y=ColReader('label'), splitter=ColSplitter('is_valid')) if table else
-             dict(get_items=picture_files, get_y=parent_label, splitter=ContentSplitter(valid_pct=valid_pct, seed=seed)))
+             dict(get_items=functools.partial(readable_files, size=size, cache=cache) if check else picture_files, get_y=parent_label, splitter=ContentSplitter(valid_pct=valid_pct, seed=seed)))
     return DataBlock(blocks=(ImageBlock, CategoryBlock), item_tfms=Resize(size, method=method), **items,
                      batch_tfms=aug_transforms(size=size, do_flip=flip, min_scale=0.75) if augment else None)
 
@@ -124,18 +143,34 @@ def read_table(
     if 'is_valid' not in df: df['is_valid'] = np.random.default_rng(seed).random(len(df)) < valid_pct
     return df.assign(is_valid=df.is_valid.astype(bool))
 
+def readable_rows(
+    rows:pd.DataFrame,           # `read_table`'s rows
+    csv:Path,                    # the table they come from
+    size:int|None=224,           # decode as training reads the pictures
+    cache:Path|str|None=None,    # where the pictures that decoded are remembered
+)->pd.DataFrame:
+    "The rows of `csv` whose picture exists and decodes; one line for each kind left out (see `readable_files`)."
+    there = np.array([Path(p).is_file() for p in rows.path], dtype=bool)
+    if not there.all(): tell(f'left out {(~there).sum()} row(s) of {csv.name} whose picture is gone (set aside or deleted since)')
+    kept, aside = set_aside_unreadable([Path(p) for p in rows.path[there]], csv.parent, size=size, known=cache_dir(cache)/'decoded')
+    if aside: tell(aside_line(aside))
+    return rows[rows.path.isin({str(p) for p in kept})]
+
 def image_dls(
     path:Path|str,         # an image folder (one subfolder per class) or a cleaned.csv table
     size:int=224,          # side of the square pictures are resized to
     bs:int=64,             # pictures per batch
     num_workers:int=0,     # loader processes (0: load in the main process, quickest for small data on a CPU)
+    check:bool=True,       # set aside the pictures that cannot be decoded (see `readable_files`)
+    cache:Path|str|None=None, # where the pictures that decoded are remembered (see `cache_dir`)
     **kw,                  # passed to `lesson_block` (method, flip, augment, valid_pct, seed)
 ):
     "DataLoaders of the image folder, or `cleaned.csv` table, at `path`, built with `lesson_block` (`kw` go to it)."
     path = Path(path)
     if path.suffix == '.csv':
-        return lesson_block(size=size, table=True, **kw).dataloaders(read_table(path), path=path.parent, bs=bs, num_workers=num_workers)
-    return lesson_block(size=size, **kw).dataloaders(path, path=path, bs=bs, num_workers=num_workers)   # dls.path: the data folder, as `ImageDataLoaders.from_folder` sets it
+        rows = readable_rows(read_table(path), path, size, cache) if check else read_table(path)
+        return lesson_block(size=size, table=True, **kw).dataloaders(rows, path=path.parent, bs=bs, num_workers=num_workers)
+    return lesson_block(size=size, check=check, cache=cache, **kw).dataloaders(path, path=path, bs=bs, num_workers=num_workers)   # dls.path: the data folder, as `ImageDataLoaders.from_folder` sets it
 
 def item_paths(dl)->list:
     "The picture path of every item of a DataLoader built by `image_dls` (from a folder or a table)."
@@ -196,10 +231,6 @@ def onnx_bytes(
     return buf.getvalue()
 
 # %% ../nbs/17_train.ipynb #bb870ab6
-def cache_dir(path:Path|str|None=None)->Path:
-    "Where features and exported models are cached: `path`, else $LESSON2_CACHE, else ~/.cache/lesson2_lib."
-    return Path(path or os.environ.get('LESSON2_CACHE') or Path.home()/'.cache'/'lesson2_lib')
-
 def tensor_digest(module)->str:
     "SHA-256 of every tensor of `module`'s state, in order: equal digests, equal weights, whatever the layers are called."
     h = hashlib.sha256()
@@ -239,7 +270,7 @@ def _readable(path, size:int)->np.ndarray:
     "`load_image`, with an error naming the picture that cannot be read and what to do."
     try: return load_image(path, size)
     except (OSError, ValueError, SyntaxError) as e:
-        raise ValueError(f'{path}: cannot read the picture ({type(e).__name__}: {e}); run `lesson2 verify --decode` on the folder first') from None
+        raise ValueError(f'{path}: cannot read the picture ({type(e).__name__}: {e}); `readable_files` sets such pictures aside, as `train` does') from None
 
 def embed_files(
     files:list,                 # picture paths
@@ -442,12 +473,24 @@ def batch_size(size:int)->int:
     "Pictures per training batch at `size` px: 12 at 224 px, more for smaller pictures (64 at most), so fine-tuning stays under 2.5 GB."
     return int(max(8, min(64, 12 * (224 / size) ** 2)))  # 16 at 224 px peaked at 2.53 GB fine-tuning the bears, 12 stays under
 
-def _check_data(data:Path, epochs:int, fast:bool):
-    "Refuse what `train` cannot use, with a message naming what is wrong."
+def _check_data(data:Path, epochs:int, fast:bool, aside:list=()):
+    "Refuse what `train` cannot use (after setting `aside` what cannot be decoded), with a message naming what is wrong."
     table = training_data(data).suffix == '.csv'
-    if len(classes := set(read_table(data).label) if table else {p.parent.name for p in get_image_files(data)}) < 2:
-        raise ValueError(f'{data} needs pictures in at least two class subfolders, found {len(classes)}')
+    rows = zip(*read_table(data)[['path', 'label']].values.T) if table else ((p, p.parent.name) for p in get_image_files(data))
+    if len(classes := {label for p, label in rows if Path(p).is_file()}) < 2:
+        gone = f' once {len(aside)} that cannot be decoded were set aside ({aside_line(aside)})' if aside else ''
+        raise ValueError(f'{data} needs pictures in at least two class subfolders, found {len(classes)}{gone}')
     if epochs < 0 or (epochs == 0 and not fast): raise ValueError('epochs must be at least 1 (or 0 with the fast path: head only)')
+
+def _set_aside(data:Path, size:int, cache, quiet:bool)->list:
+    "Set aside the pictures of the folder or table `data` that cannot be decoded (see `set_aside_unreadable`); one dict for each."
+    table = training_data(data).suffix == '.csv'
+    files = [Path(p) for p in read_table(data).path if Path(p).is_file()] if table else picture_files(data)
+    return set_aside_unreadable(files, data.parent if table else data, size=size, known=cache_dir(cache)/'decoded', progress=not quiet)[1]
+
+def _aside_metrics(aside:list)->dict:
+    "What `train` reports of the pictures it set aside: each one's path and reason, and the line that says how many and where."
+    return dict(set_aside=[dict(path=a['path'], reason=a['reason']) for a in aside], set_aside_line=aside_line(aside))
 
 # %% ../nbs/17_train.ipynb #c9544f79
 class FirstFit(Callback):
@@ -488,9 +531,10 @@ def train(
 )->dict:                        # metrics: valid_accuracy, valid_loss, kept, diagnosis, seconds, ...
     "Train a classifier on `data`, keeping the better of head-only and fine-tuned; save it with its metrics in `out`."
     start, data, out = time.time(), Path(data).absolute(), Path(out).absolute()  # fastai joins relative names to learn.path
-    _check_data(data, epochs, fast)
+    aside = _set_aside(data, size, cache, quiet)
+    _check_data(data, epochs, fast, aside)
     if seed is not None: set_seed(seed, reproducible=True)
-    dls = image_dls(data, size=size, flip=flip, bs=bs or batch_size(size))
+    dls = image_dls(data, size=size, flip=flip, bs=bs or batch_size(size), cache=cache)
     learn = fast_learner(dls, size, cache, progress=not quiet) if fast else vision_learner(dls, efficientnet_lite0, metrics=accuracy)
     with contextlib.ExitStack() as stack:
         if quiet: stack.enter_context(learn.no_bar()); stack.enter_context(learn.no_logging())
@@ -498,7 +542,7 @@ def train(
         loss, acc = feature_scores(learn, size, cache, not quiet) if fast and not epochs else learn.validate()  # the head alone: from features
     metrics = dict(valid_accuracy=round(float(acc), 4), valid_loss=round(float(loss), 4), seconds=round(time.time() - start, 1),
                    epochs=epochs, fast=fast, size=size, bs=dls.bs, lr=lr, classes=list(dls.vocab), train_items=len(dls.train_ds),
-                   valid_items=len(dls.valid_ds), **run)
+                   valid_items=len(dls.valid_ds), **run, **_aside_metrics(aside))
     _save(learn, out, metrics, export, cache)
     return metrics
 

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from PIL import Image
 if TYPE_CHECKING: import numpy as np, pandas as pd   # imported where used: `lesson2 download` and `verify` start 0.3 s sooner without them
-from .core import write_atomic, free_path, sha256, with_progress, upright, open_picture
+from .core import write_atomic, free_path, sha256, with_progress, upright, open_picture, tell
 from .checks import NotAnImage, SUFFIXES, inspect_image
 from .download import image_files, save_report
 
 # %% auto #0
-__all__ = ['VERIFY_COLUMNS', 'ZOOMS', 'trainable', 'quarantine', 'verify_images', 'verify_folder', 'thumbnails', 'thumb_diff',
-           'find_duplicates', 'quarantine_duplicates', 'presize_images']
+__all__ = ['VERIFY_COLUMNS', 'ZOOMS', 'trainable', 'quarantine', 'verify_images', 'verify_folder', 'decode_problem',
+           'set_aside_unreadable', 'aside_line', 'thumbnails', 'thumb_diff', 'find_duplicates', 'quarantine_duplicates',
+           'presize_images']
 
 # %% ../nbs/14_verify.ipynb #6caefad6
 def _flatten(im:Image.Image)->Image.Image:
@@ -58,7 +59,7 @@ def _check_file(path:Path, max_pixels:int, checked_sha:str|None=None, decode:boo
             im = Image.open(io.BytesIO(data)); info = dict(format=im.format, width=im.width, height=im.height, mode=im.mode)
         else: info, im = inspect_image(data, max_pixels, decode), Image.open(io.BytesIO(data))
         fixed, why = trainable(im)
-        res = dict(info, status='converted' if why else 'ok', reason='; '.join(why))
+        res = dict(info, status='converted' if why else 'ok', reason='; '.join([*why, *filter(None, [info.pop('note', '')])]))
         if why: res.update(fixed=_encoded(fixed, info['format']), fixed_size=fixed.size)   # encoded here, in the worker thread
         return res
     except NotAnImage as e: return dict(status='quarantined', reason=str(e))
@@ -71,15 +72,16 @@ def quarantine(
     qdir:Path,      # the quarantine folder
     reason:str,     # why, for quarantine.csv
 )->Path:
-    "Move `path` (under `root`) into `qdir` keeping its relative place; log why in quarantine.csv."
-    target = free_path(qdir/path.relative_to(root))
+    "Move `path` into `qdir`, keeping its place under `root` (a file outside `root` keeps its name); log why in quarantine.csv."
+    rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+    target = free_path(qdir/rel)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(path), target)
     log, new = qdir/'quarantine.csv', not (qdir/'quarantine.csv').exists()
     with open(log, 'a', newline='') as f:
         w = csv.writer(f)
         if new: w.writerow(['original', 'moved_to', 'reason', 'time'])
-        w.writerow([str(path.relative_to(root)), str(target.relative_to(qdir)), reason, time.strftime('%Y-%m-%d %H:%M:%S')])
+        w.writerow([str(rel if path.is_relative_to(root) else path), str(target.relative_to(qdir)), reason, time.strftime('%Y-%m-%d %H:%M:%S')])
     return target
 
 # %% ../nbs/14_verify.ipynb #ad6b8b0b
@@ -135,6 +137,48 @@ def verify_folder(
     save_report(report, folder/'verify_report.csv', VERIFY_COLUMNS)
     return report
 
+# %% ../nbs/14_verify.ipynb #6f2848b2
+def decode_problem(
+    data:bytes,          # a picture file's bytes
+    size:int|None=224,   # decode as training does: a JPEG drafted to no less than this many pixels a side (None: every pixel)
+)->str:                  # '' when it decodes
+    "Why the picture `data` cannot be decoded, in the decoder's words; '' when it decodes whole."
+    try: open_picture(data, size).load(); return ''
+    except Exception as e: return f'cannot be decoded: {e} ({type(e).__name__})'
+
+def _decodes(path:Path, size:int|None, known:Path|None)->str:
+    "`decode_problem` of the file at `path`, skipped for content `known` to decode; remembers content that decodes."
+    data = Path(path).read_bytes()
+    mark = known/sha256(data) if known else None
+    if mark and mark.exists(): return ''
+    if (problem := decode_problem(data, size)) or not mark: return problem
+    mark.touch(); return ''
+
+def set_aside_unreadable(
+    files:list,                   # picture paths
+    root:Path|str,                # the folder they are in: their place in the quarantine mirrors their place under it
+    qdir:Path|str|None=None,      # the quarantine folder (default: `<root>.quarantine`, where `verify_images` puts rejects)
+    size:int|None=224,            # decode as training does (see `decode_problem`)
+    known:Path|str|None=None,     # a folder remembering, by SHA-256, the pictures that decoded: they are not decoded again
+    workers:int=4,                # pictures decoded at once
+    progress:bool=False,          # show a progress bar
+)->tuple:                         # (the files that decode, one dict per file set aside: path, reason, moved_to, quarantine)
+    "Decode every picture of `files`; move those that cannot be decoded into the quarantine with the reason. Nothing is deleted."
+    root = Path(root); qdir = Path(qdir) if qdir else root.with_name(root.name + '.quarantine')
+    if known: Path(known).mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(workers) as pool:
+        problems = list(with_progress(pool.map(lambda f: _decodes(f, size, known and Path(known)), files), len(files), progress))
+    aside = [dict(path=str(f), reason=r, moved_to=str(quarantine(Path(f), root, qdir, r)), quarantine=str(qdir))
+             for f, r in zip(files, problems) if r]
+    return [f for f, r in zip(files, problems) if not r], aside
+
+def aside_line(aside:list)->str:
+    "One line saying how many pictures `set_aside_unreadable` set aside, and where ('' if none)."
+    if not aside: return ''
+    n = len(aside)
+    return (f'set aside {n} picture{"s" * (n > 1)} that cannot be decoded, the rest went on: moved to {aside[0]["quarantine"]}, '
+            f'reasons in its quarantine.csv')
+
 # %% ../nbs/14_verify.ipynb #72b63aff
 ZOOMS = (0.0, 0.02, 0.04)
 
@@ -154,13 +198,15 @@ def thumb_diff(
     return float(min(np.abs(a[i] - b[j]).mean() for i in range(len(a)) for j in range(len(b)) if i == 0 or j == 0))
 
 # %% ../nbs/14_verify.ipynb #525ebb6b
-def _fingerprint(path:Path)->dict:
-    "SHA-256, perceptual hash, thumbnails and pixel count of the picture at `path`."
+def _fingerprint(path:Path)->dict|None:
+    "SHA-256, perceptual hash, thumbnails and pixel count of the picture at `path`; None if it cannot be decoded."
     import imagehash
     data = path.read_bytes()
-    im = Image.open(io.BytesIO(data))
-    pixels = im.width * im.height
-    im = open_picture(im, 128)
+    try:
+        im = Image.open(io.BytesIO(data))
+        pixels = im.width * im.height
+        im = open_picture(im, 128); im.load()
+    except Exception: return None
     return dict(sha256=sha256(data), phash=int(str(imagehash.phash(im)), 16), pixels=pixels, thumb=thumbnails(im))
 
 # %% ../nbs/14_verify.ipynb #c40133f3
@@ -203,6 +249,9 @@ def find_duplicates(
     files = image_files(folder)
     with ThreadPoolExecutor(workers) as pool:
         fps = list(with_progress(pool.map(_fingerprint, files), len(files), progress))
+    if None in fps:
+        tell(f'find_duplicates: left out {fps.count(None)} picture(s) that cannot be decoded (`set_aside_unreadable` moves them away)')
+        files, fps = [f for f, fp in zip(files, fps) if fp], [fp for fp in fps if fp]
     shas = [f['sha256'] for f in fps]
     exact = [(i, j) for i in range(len(files)) for j in [shas.index(shas[i])] if j != i]
     near = _near_pairs([f['phash'] for f in fps], [f['thumb'] for f in fps], max_distance, max_diff)
@@ -241,6 +290,7 @@ def quarantine_duplicates(
 def _presize_one(src:Path, out:Path, size:int)->str:
     "Write a copy of `src` with its long side at most `size` pixels to `out`; say what happened."
     if out.exists() and out.stat().st_mtime >= src.stat().st_mtime: return 'skipped'
+    if problem := decode_problem(src.read_bytes(), size): return problem
     im = open_picture(src, size)
     im.thumbnail((size, size), Image.LANCZOS)
     buf = io.BytesIO(); im.save(buf, 'JPEG', quality=90)
@@ -255,11 +305,15 @@ def presize_images(
     workers:int=8,          # pictures resized at once
     progress:bool=True,     # show a progress bar
 )->Path:                    # the folder of copies
-    "Write a resized JPEG copy of every picture in `folder`, skipping copies already up to date."
+    "Write a resized JPEG copy of every picture in `folder`, skipping copies already up to date; set aside what cannot be decoded."
     folder = Path(folder)
     dest = Path(dest) if dest else folder.with_name(f'{folder.name}_{size}')
     files = image_files(folder)
     outs = [dest/p.relative_to(folder).with_suffix('.jpg') for p in files]
     with ThreadPoolExecutor(workers) as pool:
-        list(with_progress(pool.map(lambda a: _presize_one(*a, size), zip(files, outs)), len(files), progress))
+        done = list(with_progress(pool.map(lambda a: _presize_one(*a, size), zip(files, outs)), len(files), progress))
+    qdir = folder.with_name(folder.name + '.quarantine')
+    aside = [dict(path=str(f), reason=r, moved_to=str(quarantine(f, folder, qdir, r)), quarantine=str(qdir))
+             for f, r in zip(files, done) if r not in ('written', 'skipped')]
+    if aside: tell(aside_line(aside))
     return dest
