@@ -266,11 +266,19 @@ def _body_session(path:str, mtime:int, threads:int):
     return ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
 
 # %% ../nbs/17_train.ipynb #69192ad6
-def _readable(path, size:int)->np.ndarray:
-    "`load_image`, with an error naming the picture that cannot be read and what to do."
+def _pixels(path, size:int, skip:bool=False)->np.ndarray|None:
+    "`load_image`; for a picture that cannot be decoded, None when `skip`, else an error naming it and what to do."
     try: return load_image(path, size)
-    except (OSError, ValueError, SyntaxError) as e:
+    except Exception as e:
+        if skip: return None
         raise ValueError(f'{path}: cannot read the picture ({type(e).__name__}: {e}); `readable_files` sets such pictures aside, as `train` does') from None
+
+def _embed_batch(session, todo:list, folder:Path, decoded:Path):
+    "Run the body on `todo`, (content key, pixels) pairs; save each one's features and remember that its picture decoded."
+    if not todo: return
+    for (key, _), f in zip(todo, session.run(None, {'pixels': to_input(np.stack([p for _, p in todo]))})[0]):
+        write_atomic(folder/f'{key}.npy', lambda out: np.save(out, f.astype(np.float32)))
+        (decoded/key).touch()
 
 def embed_files(
     files:list,                 # picture paths
@@ -278,10 +286,11 @@ def embed_files(
     cache:Path|str|None=None,   # cache folder (see `cache_dir`)
     bs:int=64,                  # pictures per forward pass
     progress:bool=True,         # show a progress bar
+    skip_unreadable:bool=False, # give a picture that cannot be decoded a row of NaN, instead of stopping with an error
 )->np.ndarray:                  # (len(files), 1280) pooled features of the frozen body
-    "Frozen-body features of `files`, computed once per file content and size, then read from the cache."
-    folder = cache_dir(cache)/'features'/f'efficientnet_lite0-{size}'
-    folder.mkdir(parents=True, exist_ok=True)
+    "Frozen-body features of `files`, computed once per file content and size, then read from the cache (which also remembers what decoded)."
+    folder, decoded = cache_dir(cache)/'features'/f'efficientnet_lite0-{size}', cache_dir(cache)/'decoded'
+    folder.mkdir(parents=True, exist_ok=True); decoded.mkdir(exist_ok=True)
     with ThreadPoolExecutor(4) as pool: keys = list(pool.map(lambda f: sha256(Path(f)), files))
     todo = [i for i, k in enumerate(keys) if not (folder/f'{k}.npy').exists()]
     if todo:
@@ -289,10 +298,9 @@ def embed_files(
         batches = [todo[i:i + bs] for i in range(0, len(todo), bs)]
         with ThreadPoolExecutor(4) as pool:
             for batch in with_progress(batches, len(batches), progress):
-                pixels = np.stack(list(pool.map(lambda i: _readable(files[i], size), batch)))
-                for i, f in zip(batch, session.run(None, {'pixels': to_input(pixels)})[0]):
-                    write_atomic(folder/f'{keys[i]}.npy', lambda out: np.save(out, f.astype(np.float32)))
-    return np.stack([np.load(folder/f'{k}.npy') for k in keys])
+                pixels = pool.map(lambda i: _pixels(files[i], size, skip_unreadable), batch)
+                _embed_batch(session, [(keys[i], p) for i, p in zip(batch, pixels) if p is not None], folder, decoded)
+    return np.stack([np.load(folder/f'{k}.npy') if (folder/f'{k}.npy').exists() else np.full(1280, np.nan, np.float32) for k in keys])
 
 # %% ../nbs/17_train.ipynb #83d373d3
 def head_from_features(
@@ -482,10 +490,11 @@ def _check_data(data:Path, epochs:int, fast:bool, aside:list=()):
         raise ValueError(f'{data} needs pictures in at least two class subfolders, found {len(classes)}{gone}')
     if epochs < 0 or (epochs == 0 and not fast): raise ValueError('epochs must be at least 1 (or 0 with the fast path: head only)')
 
-def _set_aside(data:Path, size:int, cache, quiet:bool)->list:
+def _set_aside(data:Path, size:int, cache, quiet:bool, fast:bool)->list:
     "Set aside the pictures of the folder or table `data` that cannot be decoded (see `set_aside_unreadable`); one dict for each."
     table = training_data(data).suffix == '.csv'
     files = [Path(p) for p in read_table(data).path if Path(p).is_file()] if table else picture_files(data)
+    if fast and files: embed_files(files, size, cache, progress=not quiet, skip_unreadable=True)   # the fast path decodes them all anyway: once is enough
     return set_aside_unreadable(files, data.parent if table else data, size=size, known=cache_dir(cache)/'decoded', progress=not quiet)[1]
 
 def _aside_metrics(aside:list)->dict:
@@ -531,7 +540,7 @@ def train(
 )->dict:                        # metrics: valid_accuracy, valid_loss, kept, diagnosis, seconds, ...
     "Train a classifier on `data`, keeping the better of head-only and fine-tuned; save it with its metrics in `out`."
     start, data, out = time.time(), Path(data).absolute(), Path(out).absolute()  # fastai joins relative names to learn.path
-    aside = _set_aside(data, size, cache, quiet)
+    aside = _set_aside(data, size, cache, quiet, fast)
     _check_data(data, epochs, fast, aside)
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_dls(data, size=size, flip=flip, bs=bs or batch_size(size), cache=cache)
