@@ -418,12 +418,15 @@ def _over_fit(valid, err, tolerance:float, rise:float)->str|None:
     return (f'over-fitting: the error rate fell to {err.min():.2%} at epoch {err.argmin() + 1}, then rose to {err[-1]:.2%}; '
             f'train for {err.argmin() + 1} epochs')
 
-def _under_fit(valid, err, loss:float, error, start:float, guess:float, progress:float, still:float, tolerance:float)->str|None:
+def _under_fit(valid, err, loss:float, error, start:float, guess:float, progress:float, still:float, tolerance:float, rise:float)->str|None:
     "The verdict when the model is as unsure of its own training pictures as of new ones (rate too low, or too few epochs); None otherwise."
     seen = f'training loss {loss:.3g} (no augmentation), validation loss {valid[-1]:.3g}'
     own = f', error rate {error:.2%} on its own training pictures and {err[-1]:.2%} on new ones' if error is not None and err is not None else ''
     close = loss > 0.7 * valid[-1] and (valid[-1] > 0.25 * guess or (own != '' and error > max(2 * tolerance, 0.5 * err[-1])))
     if valid[-1] > 0.9 * guess or close:
+        if valid[-1] > (1 + rise) * start:   # worse than where it started, if not by enough to count as a jump
+            return (f'learning rate too high for this start: the validation loss rose from {start:.3g} to {valid[-1]:.3g}{own}; '
+                    'the run made the model worse, try a rate 10x smaller')
         if valid[-1] > (1 - progress) * start:
             n = len(valid)
             return (f'learning rate too low: in {n} epoch{"s" if n > 1 else ""} the validation loss only went from {start:.3g} to {valid[-1]:.3g}'
@@ -444,7 +447,7 @@ def diagnose(
     progress:float=0.25,         # an under-fitting run whose validation loss came down less than this share of the way had too low a rate
     still:float=0.25,            # a last epoch that cut the validation loss by more than this share: the run was still learning fast
     tolerance:float=0.01,        # a rise in error rate smaller than this is noise
-    rise:float=0.1,              # over-fitting also takes a validation loss this share above its lowest (the error rate alone is noisy)
+    rise:float=0.1,              # over-fitting also takes a validation loss this share above its lowest (the error rate alone is noisy); an under-fitting run that ends this share above its start made things worse
 )->str:                          # the diagnosis, in words
     "Say in words what a training run shows, by the lesson's rules of thumb, from every epoch it recorded, comparing like with like."
     if (epochs := _epochs(learn.recorder)) is None: return 'nothing to diagnose: no epoch with a validation score'
@@ -453,7 +456,7 @@ def diagnose(
     start = guess if before is None else float(before[0])
     if verdict := _too_high(valid, start, guess, jump, explode) or _over_fit(valid, err, tolerance, rise): return verdict
     loss, error = clean or train_scores(learn)
-    return _under_fit(valid, err, loss, error, start, guess, progress, still, tolerance) or (
+    return _under_fit(valid, err, loss, error, start, guess, progress, still, tolerance, rise) or (
         f'looks healthy: training loss {loss:.3g} (no augmentation), validation loss {valid[-1]:.3g}'
         + (f', error rate {err[-1]:.2%}' if err is not None else '') + ' (doing better on the training pictures is normal, not over-fitting)')
 
