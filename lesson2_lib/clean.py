@@ -11,6 +11,7 @@ import pandas as pd
 from PIL import Image, ImageOps
 from .core import write_atomic, free_path, open_picture
 from .data import class_folder, find_duplicates
+warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised inside fastai's imports, as in 17_train
 
 # %% auto #0
 __all__ = ['KEEP', 'DELETE', 'item_table', 'add_losses', 'frozen_linear', 'feature_probs', 'oof_probs', 'label_issues',
