@@ -7,7 +7,7 @@ CONSTRAINTS := .ci/constraints.txt
 STAMP := $(VENV)/.lesson2-installed
 DEMO_DIR ?= lesson2-demo
 
-.PHONY: venv demo lab test check export bench freeze docs docs-pages screenshots
+.PHONY: venv demo lab test check export bench freeze constraints-latest docs docs-pages screenshots
 
 # Create the virtual environment if missing and install the project with the pinned set.
 $(STAMP): setup.py settings.ini $(CONSTRAINTS)
@@ -71,6 +71,10 @@ bench: $(STAMP)
 freeze: $(STAMP)
 	@{ sed -n '/^#/p' $(CONSTRAINTS); $(BIN)/python -m pip freeze --all | grep -v -E '^(pip|lesson2[-_]lib)[=@ ]|^-e'; } > $(CONSTRAINTS).new
 	@mv $(CONSTRAINTS).new $(CONSTRAINTS)
+
+# The newest releases of what the library needs at run time, for the packaging test that installs the wheel beside them.
+constraints-latest: $(STAMP)
+	$(BIN)/python .ci/latest.py
 
 # The notebooks as a course: run them in a real kernel, keep their outputs in nbs/, render _docs/ (one page per notebook).
 docs: $(STAMP) screenshots

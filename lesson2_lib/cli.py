@@ -10,8 +10,9 @@ from . import __version__
 from .lesson import status_counts, FINE_TUNE  # light: the lesson module imports its heavy parts when run
 
 # %% auto #0
-__all__ = ['SUBCOMMANDS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'list_name', 'search', 'download', 'verify', 'dedupe',
-           'train', 'clean', 'export', 'predict', 'serve', 'bundle', 'app_notebook', 'demo']
+__all__ = ['SUBCOMMANDS', 'TESTED', 'VERSIONS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'list_name', 'search', 'download',
+           'verify', 'dedupe', 'train', 'clean', 'export', 'predict', 'serve', 'bundle', 'app_notebook', 'demo',
+           'installed_versions', 'doctor']
 
 # %% ../nbs/23_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -324,3 +325,31 @@ def demo(args):
     say = None if args.json else (lambda line: print(line, flush=True))
     summary = run_demo(args.dest, args.seed, args.epochs, say=say, progress=not args.json and sys.stdout.isatty())
     if args.json: print(json.dumps(summary, indent=1, default=str))
+
+# %% ../nbs/23_cli.ipynb #656b8c83
+TESTED = {   # the two sets `make test` runs: .ci/constraints.txt, and .ci/constraints-latest.txt beside the wheel (tests/test_packaging.py checks they agree)
+    'the pinned development set': dict(fastai='2.8.7', fastcore='1.14.5', pandas='2.3.3', torch='2.14.1', onnxruntime='1.32.0'),
+    'the newest releases, 2026-12-01': dict(fastai='2.8.12', fastcore='2.2.41', pandas='3.1.1', torch='2.14.1', onnxruntime='1.32.0')}
+VERSIONS = ('python', 'torch', 'torchvision', 'fastai', 'fastcore', 'pandas', 'numpy', 'pillow', 'onnxruntime')
+
+def installed_versions()->dict:
+    "Name -> installed version of each of `VERSIONS` (None when missing)."
+    from importlib.metadata import version, PackageNotFoundError
+    def one(name):
+        if name == 'python': return '.'.join(map(str, sys.version_info[:3]))
+        try: return version(name)
+        except PackageNotFoundError: return None
+    return {n: one(n) for n in VERSIONS}
+
+@subcommand('doctor', 'Print the versions that matter, whether PyTorch sees a GPU, and whether this combination was tested.',
+            opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
+def doctor(args):
+    "Say what is installed and how it compares with the sets `make test` runs."
+    import torch
+    got = installed_versions()
+    tested = [name for name, want in TESTED.items() if all(got.get(k, '').split('+')[0] == v for k, v in want.items())]
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    summary = dict(versions=got, gpu=gpu, tested=tested)
+    emit(args, summary, [f'lesson2_lib {__version__}', *[f'    {k:12} {v or "not installed"}' for k, v in got.items()],
+                         f'GPU: {gpu or "none seen (the CPU is used)"}',
+                         f'tested: yes, {tested[0]}' if tested else 'tested: not this combination (make test runs: ' + '; '.join(TESTED) + ')'])
