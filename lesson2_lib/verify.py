@@ -144,7 +144,9 @@ def decode_problem(
 )->str:                  # '' when it decodes
     "Why the picture `data` cannot be decoded, in the decoder's words; '' when it decodes whole."
     try: open_picture(data, size).load(); return ''
-    except Exception as e: return f'cannot be decoded: {e} ({type(e).__name__})'
+    except Exception as e: return _undecodable(e)
+
+def _undecodable(e:Exception)->str: return f'cannot be decoded: {e} ({type(e).__name__})'
 
 def _decodes(path:Path, size:int|None, known:Path|None)->str:
     "`decode_problem` of the file at `path`, skipped for content `known` to decode; remembers content that decodes."
@@ -290,9 +292,8 @@ def quarantine_duplicates(
 def _presize_one(src:Path, out:Path, size:int)->str:
     "Write a copy of `src` with its long side at most `size` pixels to `out`; say what happened."
     if out.exists() and out.stat().st_mtime >= src.stat().st_mtime: return 'skipped'
-    if problem := decode_problem(src.read_bytes(), size): return problem
-    im = open_picture(src, size)
-    im.thumbnail((size, size), Image.LANCZOS)
+    try: im = open_picture(src, size); im.thumbnail((size, size), Image.LANCZOS)   # decoded once: a failure is its verdict
+    except Exception as e: return _undecodable(e)
     buf = io.BytesIO(); im.save(buf, 'JPEG', quality=90)
     write_atomic(out, buf.getvalue())
     return 'written'
