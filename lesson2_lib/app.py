@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 from PIL import UnidentifiedImageError
-from .deploy import Predictor, ExportError
+from .deploy import Predictor, ExportError, Keeper
 
 # %% auto #0
 __all__ = ['DRAIN_BYTES', 'DRAIN_SECONDS', 'DRAIN_RATE', 'PAGE', 'Refusal', 'read_limited', 'uploaded_file', 'make_app', 'serve',
@@ -77,11 +77,13 @@ async def uploaded_file(
     return data
 
 # %% ../nbs/20_app.ipynb #dffa50c1
-def _predict_bytes(predictor:Predictor, data:bytes)->dict:
-    "Predict one upload; unreadable pictures become `Refusal`s (415 not a picture, 400 damaged)."
-    try: return predictor.predict(data)
+def _predict_bytes(predictor:Predictor, data:bytes, keeper=None)->dict:
+    "Predict one upload, handing it and its answer to `keeper` if there is one; unreadable pictures become `Refusal`s (415 not a picture, 400 damaged)."
+    try: answer = predictor.predict(data)
     except UnidentifiedImageError: raise Refusal(415, 'the upload is not a picture this server can read (JPEG, PNG, GIF, WebP, BMP, TIFF)') from None
     except (OSError, SyntaxError, ValueError) as e: raise Refusal(400, f'the picture could not be decoded: {e}') from None
+    if keeper: keeper.keep(data, answer)
+    return answer
 
 # %% ../nbs/20_app.ipynb #0cac4e47
 PAGE = '''<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -95,6 +97,7 @@ body{font-family:system-ui,sans-serif;max-width:640px;margin:2em auto;padding:0 
 <div id="drop">Drop a photo here, or click to choose one<input id="file" type="file" accept="image/*" hidden></div>
 <img id="preview" alt="preview"><h2 id="label"></h2><div id="bars"></div><p id="error"></p>
 <script>
+const CLASSES=__CLASSES_JS__;
 const drop=document.getElementById('drop'),input=document.getElementById('file');
 drop.onclick=()=>input.click();
 drop.ondragover=e=>{e.preventDefault();drop.classList.add('over')};drop.ondragleave=()=>drop.classList.remove('over');
@@ -107,7 +110,7 @@ async function send(f){
   const form=new FormData();form.append('file',f);
   const r=await fetch('predict',{method:'POST',body:form}),j=await r.json();
   if(!r.ok){document.getElementById('label').textContent='';document.getElementById('error').textContent=j.error;return}
-  document.getElementById('label').textContent=j.label+' ('+(100*j.prob).toFixed(1)+'%)';
+  document.getElementById('label').textContent=j.unknown?'None of these ('+CLASSES+'); closest: '+j.label+' ('+(100*j.prob).toFixed(1)+'%)':j.label+' ('+(100*j.prob).toFixed(1)+'%)';
   const bars=document.getElementById('bars');
   for(const [c,p] of Object.entries(j.probs).sort((a,b)=>b[1]-a[1]).slice(0,5)){
     const row=document.createElement('div');row.className='bar';
@@ -120,22 +123,25 @@ def make_app(
     export_dir:Path|str,              # a portable export (see `lesson2_lib.deploy.export_model`)
     max_bytes:int=10_000_000,         # largest upload accepted
     concurrency:int|None=None,        # predictions at once (default: the number of CPU cores)
+    keep:Path|str|None=None,          # keep the photos called "none of these" or close calls in this folder (see `Keeper`); None: keep nothing
+    keep_most:int=1000,               # at most this many kept photos
+    keep_bytes:int=500_000_000,       # and at most this many bytes of them
 )->Starlette:
-    "A Starlette app serving the export: GET / (a page), POST /predict (multipart upload -> JSON), GET /healthz."
+    "A Starlette app serving the export: GET / (a page), POST /predict (multipart upload -> JSON with the class and the \"none of these\" verdict), GET /healthz."
     import anyio, html
     workers = concurrency or os.cpu_count() or 1
     predictor = Predictor(export_dir, threads=1 if workers > 1 else None)
     limiter, classes = anyio.CapacityLimiter(workers), ', '.join(predictor.classes)
-    page = PAGE.replace('__CLASSES__', html.escape(classes))
-
+    page = PAGE.replace('__CLASSES__', html.escape(classes)).replace('__CLASSES_JS__', json.dumps(classes).replace('<', '\\u003c'))
+    keeper = Keeper(keep, keep_most, keep_bytes) if keep else None
     async def index(request): return HTMLResponse(page)
     async def healthz(request):
-        m = predictor.manifest
-        return JSONResponse(dict(status='ok', classes=predictor.classes, size=predictor.size, arch=m.get('arch'), metrics=m.get('metrics', {})))
+        return JSONResponse(dict(status='ok', classes=predictor.classes, size=predictor.size, arch=predictor.manifest.get('arch'), metrics=predictor.manifest.get('metrics', {}),
+                                 unknown_check=predictor.unknown is not None, kept=keeper.count if keeper else None))
     async def predict(request):
         try:
             data = await uploaded_file(request, max_bytes)
-            return JSONResponse(await anyio.to_thread.run_sync(_predict_bytes, predictor, data, limiter=limiter))
+            return JSONResponse(await anyio.to_thread.run_sync(_predict_bytes, predictor, data, keeper, limiter=limiter))
         except Refusal as r:  # after a refused upload the connection closes: uvicorn would otherwise read an endless body forever
             return JSONResponse(dict(error=str(r)), status_code=r.status, headers={'connection': 'close'} if r.status == 413 else None)
 
@@ -149,6 +155,9 @@ def serve(
     host:str='127.0.0.1',         # address to listen on (0.0.0.0: every network interface)
     port:int=8000,                # port to listen on
     max_bytes:int=10_000_000,     # largest upload accepted
+    keep:Path|str|None=None,      # keep the photos called "none of these" or close calls here (see `make_app`)
+    keep_most:int=1000,           # at most this many
+    keep_bytes:int=500_000_000,   # and this many bytes
 ):
     "Serve `export_dir` with uvicorn until interrupted (from a terminal: it blocks)."
     import asyncio, uvicorn
@@ -157,7 +166,7 @@ def serve(
     else: raise RuntimeError(f'serve() blocks, so it cannot run inside a running event loop such as Jupyter\'s: '
                              f'run `lesson2 serve --model {export_dir} --port {port}` in a terminal instead')
     _fewer_malloc_arenas()
-    uvicorn.run(make_app(export_dir, max_bytes), host=host, port=port, log_level='warning')
+    uvicorn.run(make_app(export_dir, max_bytes, keep=keep, keep_most=keep_most, keep_bytes=keep_bytes), host=host, port=port, log_level='warning')
 
 def _fewer_malloc_arenas(n:int=2):
     "Cap glibc's malloc at `n` arenas (a no-op elsewhere), before the server starts its threads."
@@ -185,7 +194,8 @@ def notebook_app(predictor:Predictor)->W.VBox:
         try: p = predictor.predict(data)
         except Exception as e: preview.layout.display = 'none'; label.value = f'Could not read that file as a picture ({type(e).__name__}).'; return
         preview.value, preview.layout.display = data, None
-        label.value = f"Prediction: {p['label']}; probability: {p['prob']:.4f}"
+        label.value = (f"Prediction: none of these ({', '.join(predictor.classes)}); closest: {p['label']}, probability: {p['prob']:.4f}"
+                       if p.get('unknown') else f"Prediction: {p['label']}; probability: {p['prob']:.4f}")
     run.on_click(classify)
     box = W.VBox([W.Label('Select your photo'), upload, run, preview, label])
     box.upload, box.run, box.preview, box.label = upload, run, preview, label

@@ -9,15 +9,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageOps
-from .core import write_atomic, free_path, open_picture
+from .core import write_atomic, free_path, open_picture, kept_rows
 from .data import class_folder, find_duplicates
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised inside fastai's imports, as in 17_train
 
 # %% auto #0
-__all__ = ['KEEP', 'DELETE', 'item_table', 'add_losses', 'frozen_linear', 'feature_probs', 'oof_probs', 'label_issues',
+__all__ = ['KEEP', 'DELETE', 'LEAVE', 'item_table', 'add_losses', 'frozen_linear', 'feature_probs', 'oof_probs', 'label_issues',
            'score_label_issues', 'similar_pairs', 'duplicate_pairs', 'score_duplicates', 'read_journal',
            'append_journal', 'Decisions', 'apply_decisions', 'undo_decisions', 'thumbnail', 'clean_table', 'Cleaner',
-           'DuplicatesView', 'demo_clean', 'clean_report', 'read_decisions', 'load_for_cleaning']
+           'DuplicatesView', 'demo_clean', 'clean_report', 'read_decisions', 'load_for_cleaning', 'label_kept',
+           'KeptReview']
 
 # %% ../nbs/18_clean.ipynb #a8c58175
 def item_table(learn)->pd.DataFrame:
@@ -533,3 +534,64 @@ def load_for_cleaning(
     dls.add_tfms([t for t in learn.dls.after_batch if isinstance(t, Normalize)], 'after_batch')  # vision_learner added them
     learn.dls = dls
     return learn, size
+
+# %% ../nbs/18_clean.ipynb #5e67ef7e
+LEAVE = '<Leave>'
+
+def label_kept(
+    kept:Path|str,     # a folder of kept photos (`lesson2 serve --keep`)
+    data:Path|str,     # the dataset: one subfolder per class
+    file:str,          # the kept photo's file name (kept.csv's `file` column)
+    label:str,         # the class it shows: its subfolder of `data` (made if new)
+)->Path:               # where the photo is now
+    "Move a kept photo into the dataset as a picture of `label`, where the next training run finds it."
+    src, dest = Path(kept)/file, Path(data)/label/file
+    if not src.is_file(): raise FileNotFoundError(f'no kept photo {file} in {kept}')
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists(): src.unlink()   # kept photos are named by their content: the same bytes are there already
+    else: shutil.move(str(src), str(dest))
+    return dest
+
+class KeptReview:
+    "The photos a deployed model kept, each with its answer and a menu of classes: choosing one moves the photo into that class of `data`."
+    def __init__(self,
+        kept:Path|str,            # a folder of kept photos with its kept.csv
+        data:Path|str,            # the dataset they are labelled into (one subfolder per class)
+        classes:list|None=None,   # the classes offered (default: the subfolders of `data`)
+    ):
+        self.kept, self.data, self.labelled = Path(kept), Path(data), {}
+        self.classes = classes or sorted(p.name for p in self.data.iterdir() if p.is_dir() and not p.name.startswith('.') and not p.name.endswith('.quarantine'))
+        self.rows, self.status = kept_rows(self.kept), W.HTML()
+        self.menus = {r['file']: self._menu(r['file']) for r in self.rows}
+        grid = W.GridBox([self._tile(r) for r in self.rows], layout=W.Layout(grid_template_columns='repeat(auto-fill, 150px)'))
+        self.widget = W.VBox([self.status, grid]); self._status()
+    def _ipython_display_(self): from IPython.display import display; display(self.widget)
+
+# %% ../nbs/18_clean.ipynb #736f91ab
+@patch
+def _menu(self:KeptReview, file:str)->W.Dropdown:
+    "The class menu of one kept photo, wired to `label`."
+    dd = W.Dropdown(options=[LEAVE, *self.classes], value=LEAVE, layout=W.Layout(width='140px'))
+    dd.observe(lambda ch: self.label(file, ch['new']), 'value')
+    return dd
+
+@patch
+def _tile(self:KeptReview, r:dict)->W.VBox:
+    "One kept photo: thumbnail, why it was kept and what the model said, and its class menu."
+    import html
+    said = f"model: {html.escape(r['label'])} {float(r['prob']):.2f}" + (f" · score {float(r['score']):.2f}" if r.get('score') else '')
+    return W.VBox([W.Image(value=thumbnail(self.kept/r['file']), format='jpeg', layout=W.Layout(width='128px', height='128px', object_fit='contain')),
+                   W.HTML(f'<div style="font-size:11px;line-height:1.3"><b>{html.escape(r["reason"])}</b><br>{said}</div>'), self.menus[r['file']]])
+
+@patch
+def label(self:KeptReview, file:str, label:str)->Path|None:
+    "Move the kept photo `file` into class `label` of the dataset (LEAVE: nothing); its menu is then locked."
+    if label == LEAVE or file in self.labelled: return None
+    self.labelled[file] = label_kept(self.kept, self.data, file, label)
+    self.menus[file].disabled = True; self._status()
+    return self.labelled[file]
+
+@patch
+def _status(self:KeptReview):
+    "How many photos are shown and how many were labelled into the dataset."
+    self.status.value = f'{len(self.rows)} kept photos · {len(self.labelled)} labelled into {self.data.name}'

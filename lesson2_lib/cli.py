@@ -266,36 +266,47 @@ def export(args):
             opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),
             opt('--json', action='store_true', help='print one JSON object per picture'))
 def predict(args):
-    "Print path, class and probability for each picture; keep going past unreadable ones."
+    "Print path, class and probability for each picture, or that it is none of the classes; keep going past unreadable ones."
     from lesson2_lib.deploy import Predictor
     predictor, failed = Predictor(args.model), 0
     for path in args.images:
-        try: p = predictor.predict(path); row = dict(path=path, label=p['label'], prob=round(p['prob'], 4))
+        try: p = predictor.predict(path); row = dict(path=path, label=p['label'], prob=round(p['prob'], 4), unknown=p['unknown'], score=p['score'])
         except Exception as e: failed += 1; row = dict(path=path, error=f'{type(e).__name__}: {e}')
-        print(json.dumps(row) if args.json else '\t'.join([path, row['label'], f"{row['prob']:.4f}"] if 'label' in row else [path, 'error: ' + row['error']]))
+        print(json.dumps(row) if args.json else '\t'.join(_predict_cells(row, predictor.classes)))
     return 1 if failed else 0
+
+def _predict_cells(row:dict, classes:list)->list:
+    "The columns `lesson2 predict` prints for one picture: path, class, probability; or path and a verdict or an error."
+    from lesson2_lib.deploy import answer_line
+    if 'error' in row: return [row['path'], 'error: ' + row['error']]
+    return [row['path'], answer_line(row, classes)] if row['unknown'] else [row['path'], row['label'], f"{row['prob']:.4f}"]
 
 @subcommand('serve', 'Serve a portable export as a web app (a page, POST /predict, GET /healthz) with uvicorn.',
             opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),
             opt('--host', default='127.0.0.1', help='address to listen on (default: %(default)s)'),
             opt('--port', type=int, default=8000, help='port (default: %(default)s)'),
-            opt('--max-bytes', type=_positive(int), default=10_000_000, help='largest upload accepted (default: %(default)s)'))
+            opt('--max-bytes', type=_positive(int), default=10_000_000, help='largest upload accepted (default: %(default)s)'),
+            opt('--keep', metavar='DIR', help='save the photos it calls "none of these", and close calls, into DIR with kept.csv, for a person to label (default: keep nothing)'),
+            opt('--keep-most', type=_positive(int), default=1000, help='keep at most this many photos (default: %(default)s)'),
+            opt('--keep-bytes', type=_positive(int), default=500_000_000, help='and at most this many bytes of them (default: %(default)s)'))
 def serve(args):
     "Run the web app until interrupted."
     from lesson2_lib.app import serve as run
-    print(f'serving {args.model} on http://{args.host}:{args.port}/ (Ctrl-C stops)', flush=True)
-    run(args.model, args.host, args.port, args.max_bytes)
+    kept = f'; keeping what it does not know in {args.keep}' if args.keep else ''
+    print(f'serving {args.model} on http://{args.host}:{args.port}/ (Ctrl-C stops){kept}', flush=True)
+    run(args.model, args.host, args.port, args.max_bytes, keep=args.keep, keep_most=args.keep_most, keep_bytes=args.keep_bytes)
 
 @subcommand('bundle', 'Write a folder ready to push to a Hugging Face Space: a Gradio app on the portable export, without PyTorch.',
             opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),
             opt('--out', required=True, metavar='SPACE', help='the Space folder to create (must not exist, or be empty)'),
             opt('--example', action='append', default=[], metavar='IMAGE', help='an example photo shown under the app (repeatable)'),
             opt('--title', help="the page's title (default: the classes, e.g. 'black, grizzly or teddy?')"),
+            opt('--keep', metavar='DIR', help='the Space saves the photos it calls "none of these", and close calls, into DIR (e.g. /data/kept with persistent storage)'),
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def bundle(args):
     "Write the Space folder and say how to try it and push it."
     from lesson2_lib.space import bundle_space
-    out = bundle_space(args.model, args.out, args.example, args.title)
+    out = bundle_space(args.model, args.out, args.example, args.title, keep=args.keep)
     files = sorted(str(p.relative_to(out)) for p in out.rglob('*') if p.is_file())
     emit(args, dict(out=str(out), files=files, requirements=(out/'requirements.txt').read_text().split()),
          [f'wrote the Space {out} ({len(files)} files; requirements: {" ".join((out/"requirements.txt").read_text().split())})',

@@ -9,8 +9,8 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['ORIENTATION', 'move_into_place', 'write_atomic', 'free_path', 'sha256', 'with_progress', 'tell', 'upright',
-           'open_picture', 'fit_square']
+__all__ = ['ORIENTATION', 'KEPT_COLUMNS', 'move_into_place', 'write_atomic', 'free_path', 'sha256', 'with_progress', 'tell',
+           'upright', 'open_picture', 'fit_square', 'kept_rows']
 
 # %% ../nbs/00_core.ipynb #b3053bc1
 def move_into_place(
@@ -104,3 +104,15 @@ def fit_square(
         im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
     elif method != 'squish': raise ValueError(f"resize method must be 'crop' or 'squish', got {method!r}")
     return im.resize((size, size), Image.BILINEAR)
+
+# %% ../nbs/00_core.ipynb #0b92770e
+KEPT_COLUMNS = ['file', 'reason', 'label', 'prob', 'margin', 'score', 'name', 'time']
+
+def kept_rows(
+    folder:Path|str,   # a folder of kept photos with their kept.csv
+)->list:               # one dict per row: file, reason, label, prob, margin, score, name, time
+    "The rows of `folder`/kept.csv whose photo is still in `folder` (none when there is no table)."
+    import csv
+    f = Path(folder)/'kept.csv'
+    if not f.is_file(): return []
+    with open(f, newline='', encoding='utf-8') as fh: return [r for r in csv.DictReader(fh) if (Path(folder)/r['file']).is_file()]

@@ -4,16 +4,17 @@
 
 # %% ../nbs/19_deploy.ipynb #d81a0a2e
 from __future__ import annotations
-import io, json, platform, tempfile, time, warnings
+import io, json, math, platform, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from . import __version__
-from .core import write_atomic, sha256, open_picture, fit_square
+from .core import write_atomic, sha256, open_picture, fit_square, with_progress, kept_rows, KEPT_COLUMNS
 
 # %% auto #0
-__all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'export_model', 'read_export', 'prepare', 'Predictor', 'top_margin',
-           'torch_model', 'latency', 'quantize_export', 'export_learner_file']
+__all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'export_model', 'prepare', 'unknown_scores', 'conformal_threshold', 'read_export',
+           'Predictor', 'top_margin', 'answer_line', 'Keeper', 'torch_model', 'latency', 'quantize_export',
+           'export_learner_file']
 
 # %% ../nbs/19_deploy.ipynb #4da66336
 FORMAT = 'lesson2-export/1'
@@ -22,10 +23,13 @@ class ExportError(ValueError):
     "An export folder that is missing, damaged or does not fit together."
 
 # %% ../nbs/19_deploy.ipynb #9a6e9c69
-def _with_softmax(model):
-    "`model` followed by a softmax, in eval mode (torch is imported only when exporting)."
+def _with_features(model):
+    "`model` (body, head) giving two outputs: its probabilities, and the body's features averaged over the picture (what `unknown_scores` compares)."
     from torch import nn
-    return nn.Sequential(model, nn.Softmax(dim=1)).eval()
+    class ProbsAndFeatures(nn.Module):
+        def __init__(self): super().__init__(); self.body, self.head = model[0], model[1]
+        def forward(self, x): f = self.body(x); return self.head(f).softmax(1), f.mean((2, 3))
+    return ProbsAndFeatures().eval()
 
 def _versions()->dict:
     "Versions of what made the export (for the record; loading does not need them)."
@@ -46,28 +50,30 @@ def export_model(
     metrics:dict|None=None,       # scores at export time, kept in the manifest
     int8:bool=False,              # also add an 8-bit graph (`quantize_export`, calibrated on `learn`'s data; seconds more)
     cache:Path|str|None=None,     # features cache holding the body's graph (see 17_train's `body_graph`)
+    unknown:float|None=0.03,      # the share of pictures like the validation ones the "none of these" check may call unknown (None: no check)
 )->dict:                          # the manifest
-    "Write a portable export of `learn`'s model: safetensors weights, an ONNX graph ending in softmax, a JSON manifest."
+    "Write a portable export of `learn`'s model: safetensors weights, an ONNX graph giving probabilities and a \"none of these\" score, a JSON manifest."
     from safetensors.torch import save
     out, model = Path(out), learn.model.eval()
     write_atomic(out/'weights.safetensors', save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}))
-    write_atomic(out/'model.onnx', _graph(model, size, cache))
     mean, std = _norm_stats(learn)
+    graph, check = _unknown_graph(learn, _graph(model, size, cache), dict(size=size, resize=method, mean=mean, std=std), unknown, cache)
+    write_atomic(out/'model.onnx', graph)
     manifest = dict(format=FORMAT, arch=arch, head=_head_kind(model), classes=[str(c) for c in learn.dls.vocab], size=size,
                     resize=method, mean=mean, std=std, input='float32 NCHW RGB, (pixel/255 - mean)/std',
-                    files={f: sha256(out/f) for f in ('weights.safetensors', 'model.onnx')},
+                    files={f: sha256(out/f) for f in ('weights.safetensors', 'model.onnx')}, **({'unknown': check} if check else {}),
                     metrics=metrics or {}, versions=_versions(), created=time.strftime('%Y-%m-%dT%H:%M:%S%z'))
     write_atomic(out/'manifest.json', json.dumps(manifest, indent=1).encode())  # written last: no manifest, no export
     return _quantize_learner(learn, out) if int8 else manifest
 
-def _graph(model, size:int, cache=None)->bytes:
-    "The ONNX graph of `model` ending in softmax: the cached body graph plus the head when the body is still the pretrained one, else exported whole."
+def _graph(model, size:int, cache=None)->tuple:
+    "(the ONNX graph of `model` giving 'probs' and 'features', whether its body is the cached pretrained one): that body's graph plus the head, else exported whole."
     from lesson2_lib.train import static_padding, onnx_bytes, tensor_digest, cache_dir
     body = cache_dir(cache)/f'efficientnet_lite0-body-{size}-static.onnx'
     digest = body.with_suffix('.sha256')
     if (_head_kind(model) == 'linear' and body.exists() and digest.exists()
-        and digest.read_text() == tensor_digest(model[0])): return _body_and_head(body, model[1][2])
-    return onnx_bytes(_with_softmax(static_padding(model, size)), size, 'probs')
+        and digest.read_text() == tensor_digest(model[0])): return _body_and_head(body, model[1][2]), True
+    return onnx_bytes(_with_features(static_padding(model, size)), size, ('probs', 'features')), False
 
 def _body_and_head(body:Path, linear)->bytes:
     "The body's ONNX graph (pooled features out) followed by `linear` and a softmax: the fast path's whole model, without tracing it again."
@@ -78,8 +84,9 @@ def _body_and_head(body:Path, linear)->bytes:
     g.graph.initializer.extend([numpy_helper.from_array(w, 'head.weight'), numpy_helper.from_array(b, 'head.bias')])
     g.graph.node.extend([helper.make_node('Gemm', [g.graph.output[0].name, 'head.weight', 'head.bias'], ['logits'], transB=1),
                          helper.make_node('Softmax', ['logits'], ['probs'], axis=1)])
+    features = g.graph.output[0]
     g.graph.ClearField('output')
-    g.graph.output.append(helper.make_tensor_value_info('probs', TensorProto.FLOAT, ['n', len(b)]))
+    g.graph.output.extend([helper.make_tensor_value_info('probs', TensorProto.FLOAT, ['n', len(b)]), features])
     onnx.checker.check_model(g)
     return g.SerializeToString()
 
@@ -101,22 +108,6 @@ def _head_kind(model)->str:
     "'linear' for the fast path's pooling + linear head, 'fastai' for fastai's default head."
     return 'linear' if len(list(model[1].children())) == 3 and type(model[1][2]).__name__ == 'Linear' else 'fastai'
 
-# %% ../nbs/19_deploy.ipynb #2d93ae6e
-REQUIRED = ('format', 'classes', 'size', 'resize', 'mean', 'std', 'files')
-
-def read_export(folder:Path|str)->dict:
-    "The manifest of the export in `folder`, after checking that every file is complete and unchanged."
-    folder = Path(folder)
-    if not (folder/'manifest.json').is_file(): raise ExportError(f'{folder} holds no manifest.json: not a lesson2 export (make one with `lesson2 export`)')
-    try: m = json.loads((folder/'manifest.json').read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ExportError(f'{folder}/manifest.json is not valid JSON ({e})') from None
-    if not isinstance(m, dict) or m.get('format') != FORMAT: raise ExportError(f'{folder}/manifest.json is not a {FORMAT} manifest')
-    if missing := [k for k in REQUIRED if k not in m]: raise ExportError(f'{folder}/manifest.json lacks {", ".join(missing)}')
-    if m['resize'] not in ('crop', 'squish'): raise ExportError(f"{folder}/manifest.json: unknown resize method {m['resize']!r} ('crop' or 'squish')")
-    for name, sha in m['files'].items():
-        if not (folder/name).is_file(): raise ExportError(f'{folder}/{name} is missing')
-        if sha256(folder/name) != sha: raise ExportError(f'{folder}/{name} does not match its checksum in manifest.json: truncated or changed')
-    return m
 
 # %% ../nbs/19_deploy.ipynb #2b328a4f
 def prepare(
@@ -134,14 +125,27 @@ def prepare(
     out -= mean / std
     return out
 
-# %% ../nbs/19_deploy.ipynb #2dba93a8
-def _graph_file(manifest:dict, precision:str)->str:
-    "The graph file of the export for `precision` ('auto', 'float32' or 'int8')."
-    kept = manifest.get('int8', {}).get('kept')
-    if precision not in ('auto', 'float32', 'int8'): raise ValueError(f"precision must be 'auto', 'float32' or 'int8', got {precision!r}")
-    if precision == 'int8' and not kept: raise ExportError('this export has no 8-bit graph: make one with quantize_export, or lesson2 train --int8')
-    return 'model.int8.onnx' if kept and precision != 'float32' else 'model.onnx'
+# %% ../nbs/19_deploy.ipynb #e3f89031
+def unknown_scores(
+    bank:np.ndarray,      # (m, d) features of the reference pictures (the training pictures)
+    features:np.ndarray,  # (n, d) features of the pictures to score
+    k:int=5,              # compare with the k-th most similar reference picture
+)->np.ndarray:            # (n,) from 0 (alike) to 2 (opposite): 1 - cosine similarity
+    "How unlike the reference pictures each picture is: the distance to its k-th nearest neighbour among them, on features scaled to length 1."
+    unit = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    sims = unit(np.asarray(features, np.float32)) @ unit(np.asarray(bank, np.float32)).T
+    k = min(k, sims.shape[1])
+    return 1 - np.partition(sims, -k, axis=1)[:, -k]
 
+def conformal_threshold(
+    scores:np.ndarray,    # the scores of pictures like those the model will be shown (its validation pictures)
+    share:float=0.03,     # at most this share of such pictures may score above the threshold
+)->float:
+    "The score above which a picture is called unknown: the ceil((n+1)(1-share))-th smallest of the n `scores` (the largest when n is small)."
+    s = np.sort(np.asarray(scores, float))
+    return float(s[min(len(s), math.ceil((len(s) + 1) * (1 - share))) - 1])
+
+# %% ../nbs/19_deploy.ipynb #f800ab6b
 def _session(path:Path|bytes, threads:int|None=None):
     "An onnxruntime CPU session for the graph at `path` (or the graph's bytes); `ExportError` if onnxruntime cannot load it."
     import onnxruntime as ort
@@ -149,6 +153,83 @@ def _session(path:Path|bytes, threads:int|None=None):
     if threads: opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
     try: return ort.InferenceSession(path if isinstance(path, bytes) else str(path), opts, providers=['CPUExecutionProvider'])
     except Exception as e: raise ExportError(f'{path if isinstance(path, Path) else "the graph"} cannot be loaded by onnxruntime: {e}') from None
+
+def _spread(items:list, most:int)->list:
+    "At most `most` of `items`, evenly spaced (all of them if there are fewer)."
+    return list(items) if len(items) <= most else [items[i] for i in np.linspace(0, len(items) - 1, most).round().astype(int)]
+
+def _features(graph:bytes, pretrained:bool, files:list, prep:dict, cache=None, bs:int=32)->np.ndarray:
+    "The 'features' output of `graph` for `files`: from 17_train's cache when the body is the cached pretrained one, else by running the graph."
+    from lesson2_lib.train import embed_files
+    if pretrained and prep['resize'] == 'crop': return embed_files(files, prep['size'], cache, progress=False, skip_unreadable=True)
+    session, size = _session(graph), prep['size']
+    inputs = lambda batch: np.stack([prepare(open_picture(f, size), size, prep['resize'], prep['mean'], prep['std']) for f in batch])
+    return np.concatenate([session.run(['features'], {'pixels': inputs(files[i:i + bs])})[0] for i in range(0, len(files), bs)])
+
+def _with_unknown(graph:bytes, bank:np.ndarray|None, k:int=5)->bytes:
+    "`graph` giving 'probs' and, after its 'features', the 'unknown' score against `bank` (see `unknown_scores`); only 'probs' when `bank` is None."
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    g = onnx.load_from_string(graph)
+    probs = [o for o in g.graph.output if o.name == 'probs']
+    g.graph.ClearField('output'); g.graph.output.extend(probs)
+    if bank is not None:
+        unit = (bank / np.maximum(np.linalg.norm(bank, axis=1, keepdims=True), 1e-12)).T.astype(np.float16)   # 16 bits: half the size
+        k = min(k, unit.shape[1])
+        g.graph.initializer.extend([numpy_helper.from_array(unit, 'unknown.bank16'), numpy_helper.from_array(np.array([k], np.int64), 'unknown.k'),
+                                    numpy_helper.from_array(np.array(k - 1, np.int64), 'unknown.kth'),
+                                    numpy_helper.from_array(np.array(1e-12, np.float32), 'unknown.tiny'), numpy_helper.from_array(np.array(1, np.float32), 'unknown.one')])
+        steps = [('Cast', ['unknown.bank16'], ['unknown.bank'], dict(to=TensorProto.FLOAT)),
+                 ('ReduceL2', ['features'], ['unknown.norm'], dict(axes=[1], keepdims=1)), ('Max', ['unknown.norm', 'unknown.tiny'], ['unknown.len'], {}),
+                 ('Div', ['features', 'unknown.len'], ['unknown.unit'], {}), ('MatMul', ['unknown.unit', 'unknown.bank'], ['unknown.sims'], {}),
+                 ('TopK', ['unknown.sims', 'unknown.k'], ['unknown.top', 'unknown.which'], dict(axis=1)),
+                 ('Gather', ['unknown.top', 'unknown.kth'], ['unknown.near'], dict(axis=1)), ('Sub', ['unknown.one', 'unknown.near'], ['unknown'], {})]
+        g.graph.node.extend(helper.make_node(op, i, o, name=o[0], **a) for op, i, o, a in steps)
+        g.graph.output.append(helper.make_tensor_value_info('unknown', TensorProto.FLOAT, ['n']))
+    onnx.checker.check_model(g)
+    return g.SerializeToString()
+
+def _unknown_graph(learn, graph:tuple, prep:dict, share:float|None, cache=None, k:int=5, most:int=1000)->tuple:
+    "(the graph giving 'probs' and 'unknown', the manifest's record of the check); the graph giving 'probs' and None when `share` is None or `learn` has no data."
+    from lesson2_lib.train import item_paths
+    graph, pretrained = graph
+    train, valid = (_spread(item_paths(dl), most) for dl in (learn.dls.train, learn.dls.valid))
+    if share is None or not train or not valid: return _with_unknown(graph, None), None
+    feats = _features(graph, pretrained, train + valid, prep, cache)
+    ok, n = ~np.isnan(feats).any(1), len(train)   # a picture that cannot be decoded has no features (see `embed_files`)
+    ft, fv = feats[:n][ok[:n]], feats[n:][ok[n:]]
+    scores = unknown_scores(ft, fv, k)
+    threshold = conformal_threshold(scores, share)
+    bank = np.stack(_spread(list(feats[ok]), most))
+    return _with_unknown(graph, bank, k), dict(
+        method='knn', k=k, threshold=threshold, share=share, valid_unknown=round(float((scores > threshold).mean()), 4), valid_pictures=len(fv),
+        bank=len(bank), score=f"1 - cosine similarity to the {k}th nearest of the bank's pictures, on the body's pooled features",
+        reference='Sun et al. 2022, Out-of-distribution detection with deep nearest neighbors (ICML)')
+
+# %% ../nbs/19_deploy.ipynb #2d93ae6e
+REQUIRED = ('format', 'classes', 'size', 'resize', 'mean', 'std', 'files')
+
+def read_export(folder:Path|str)->dict:
+    "The manifest of the export in `folder`, after checking that every file is complete and unchanged."
+    folder = Path(folder)
+    if not (folder/'manifest.json').is_file(): raise ExportError(f'{folder} holds no manifest.json: not a lesson2 export (make one with `lesson2 export`)')
+    try: m = json.loads((folder/'manifest.json').read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ExportError(f'{folder}/manifest.json is not valid JSON ({e})') from None
+    if not isinstance(m, dict) or m.get('format') != FORMAT: raise ExportError(f'{folder}/manifest.json is not a {FORMAT} manifest')
+    if missing := [k for k in REQUIRED if k not in m]: raise ExportError(f'{folder}/manifest.json lacks {", ".join(missing)}')
+    if m['resize'] not in ('crop', 'squish'): raise ExportError(f"{folder}/manifest.json: unknown resize method {m['resize']!r} ('crop' or 'squish')")
+    for name, sha in m['files'].items():
+        if not (folder/name).is_file(): raise ExportError(f'{folder}/{name} is missing')
+        if sha256(folder/name) != sha: raise ExportError(f'{folder}/{name} does not match its checksum in manifest.json: truncated or changed')
+    return m
+
+# %% ../nbs/19_deploy.ipynb #2dba93a8
+def _graph_file(manifest:dict, precision:str)->str:
+    "The graph file of the export for `precision` ('auto', 'float32' or 'int8')."
+    kept = manifest.get('int8', {}).get('kept')
+    if precision not in ('auto', 'float32', 'int8'): raise ValueError(f"precision must be 'auto', 'float32' or 'int8', got {precision!r}")
+    if precision == 'int8' and not kept: raise ExportError('this export has no 8-bit graph: make one with quantize_export, or lesson2 train --int8')
+    return 'model.int8.onnx' if kept and precision != 'float32' else 'model.onnx'
 
 class Predictor:
     "Predict classes from a portable export with onnxruntime: no pickles, no fastai, no PyTorch."
@@ -165,6 +246,9 @@ class Predictor:
         self._check_graph()
         q8 = self.graph == 'model.int8.onnx'   # close calls go to the float graph (see `quantize_export`)
         self.backup, self.margin = (_session(self.folder/'model.onnx', threads), m['int8']['fallback_margin']) if q8 else (None, 0.0)
+        names = [o.name for o in self.session.get_outputs()]
+        self.unknown = m.get('unknown') if 'unknown' in names else None   # an older export: no "none of these" check
+        self.unknown_margin = m['int8'].get('unknown_margin', 0.0) if q8 else 0.0
 
     def _check_graph(self):
         "Refuse a graph whose input size or number of outputs disagrees with the manifest."
@@ -190,23 +274,94 @@ def top_margin(probs:np.ndarray)->np.ndarray:
     return two[:, 1] - two[:, 0] if probs.shape[1] > 1 else np.ones(len(probs), probs.dtype)
 
 @patch
+def scores(self:Predictor, pictures:list)->tuple:
+    "(n, classes) probabilities and (n,) \"none of these\" scores (None for an export without the check); an 8-bit graph's close calls are settled by the float graph."
+    x = self.inputs(pictures)
+    p, *s = self.session.run(None, {'pixels': x})
+    s = s[0] if self.unknown else None
+    if self.backup is None: return p, s
+    close = top_margin(p) < self.margin
+    if s is not None: close |= np.abs(s - self.unknown['threshold']) < self.unknown_margin
+    if close.any():
+        p[close], *back = self.backup.run(None, {'pixels': x[close]})
+        if s is not None: s[close] = back[0]
+    return p, s
+
+@patch
 def probabilities(self:Predictor, pictures:list)->np.ndarray:
     "(n, classes) probabilities for a list of pictures (close calls of an 8-bit graph are settled by the float graph)."
-    x = self.inputs(pictures)
-    p = self.session.run(None, {'pixels': x})[0]
-    if self.backup is not None and (close := top_margin(p) < self.margin).any(): p[close] = self.backup.run(None, {'pixels': x[close]})[0]
-    return p
+    return self.scores(pictures)[0]
 
 @patch
 def predict(self:Predictor, picture)->dict:
-    "{'label', 'prob', 'probs'} for one picture (a path, bytes or a PIL image)."
+    "{'label', 'prob', 'probs', 'unknown', 'score'} for one picture (a path, bytes or a PIL image); see `predict_batch`."
     return self.predict_batch([picture])[0]
 
 @patch
 def predict_batch(self:Predictor, pictures:list)->list:
-    "`predict` for many pictures in one run of the network."
-    return [dict(label=self.classes[int(p.argmax())], prob=float(p.max()), probs=dict(zip(self.classes, map(float, p))))
-            for p in self.probabilities(pictures)]
+    "`predict` for many pictures in one run of the network: the top class, its probability, every class's, and whether the picture is none of them."
+    p, s = self.scores(pictures)
+    t = self.unknown['threshold'] if self.unknown else None
+    return [dict(label=self.classes[int(row.argmax())], prob=float(row.max()), probs=dict(zip(self.classes, map(float, row))),
+                 unknown=None if s is None else bool(s[j] > t), score=None if s is None else round(float(s[j]), 4))
+            for j, row in enumerate(p)]
+
+def answer_line(
+    answer:dict,     # what `Predictor.predict` gives
+    classes:list,    # the export's classes
+)->str:
+    "A prediction in words: 'grizzly (97.1 %)', or 'none of: black, grizzly, teddy (closest: grizzly, 41 %)'."
+    pct = lambda p: f'{100 * p:.0f} %' if p < 0.995 else f'{100 * p:.1f} %'
+    if answer.get('unknown'): return f"none of: {', '.join(classes)} (closest: {answer['label']}, {pct(answer['prob'])})"
+    return f"{answer['label']} ({pct(answer['prob'])})"
+
+# %% ../nbs/19_deploy.ipynb #2df7a7e8
+import csv, threading
+_FORMATS = {'JPEG': '.jpg', 'PNG': '.png', 'WEBP': '.webp', 'GIF': '.gif', 'BMP': '.bmp', 'TIFF': '.tif', 'MPO': '.jpg'}
+
+class Keeper:
+    "Keep the photos a deployed model said were none of its classes, or was unsure of, in `folder` (files and `kept.csv`), up to `most` photos and `max_bytes`."
+    def __init__(self,
+        folder:Path|str,               # where the photos and kept.csv go (made if missing; a folder kept before is added to)
+        most:int=1000,                 # keep at most this many photos
+        max_bytes:int=500_000_000,     # and at most this many bytes of them
+        margin:float=0.2,              # a close call: the top class less than this far ahead of the next
+    ):
+        self.folder, self.most, self.max_bytes, self.margin = Path(folder), most, max_bytes, margin
+        self.folder.mkdir(parents=True, exist_ok=True)
+        rows = kept_rows(self.folder)   # the photos still there: those labelled into the data since have left
+        self.count, self.bytes, self.full, self.lock = len(rows), sum((self.folder/r['file']).stat().st_size for r in rows), False, threading.Lock()
+
+    def reason(self, answer:dict)->str|None:
+        "Why a photo with this answer is kept ('none of these' or 'close call'), or None when the model was sure."
+        if answer.get('unknown'): return 'none of these'
+        top = sorted(answer['probs'].values())[-2:]
+        return 'close call' if len(top) == 2 and top[1] - top[0] < self.margin else None
+
+
+# %% ../nbs/19_deploy.ipynb #86760ea9
+@patch
+def keep(self:Keeper, data:bytes, answer:dict, name:str='')->Path|None:
+    "Save the picture `data` and a row of `answer` if it is worth a person's look and there is room; the file kept, else None."
+    if (why := self.reason(answer)) is None: return None
+    kind = _FORMATS.get(Image.open(io.BytesIO(data)).format, '.img')
+    file = self.folder/f'{sha256(data)[:20]}{kind}'
+    with self.lock:
+        if file.exists(): return file                       # the same photo twice: kept once
+        if self.count >= self.most or self.bytes + len(data) > self.max_bytes:
+            if not self.full: self.full = True; print(f'keep: {self.folder} is full ({self.count} photos, {self.bytes:,} bytes): keeping no more', flush=True)
+            return None
+        write_atomic(file, data)
+        top = sorted(answer['probs'].values())[-2:]
+        row = dict(file=file.name, reason=why, label=answer['label'], prob=round(answer['prob'], 4), margin=round(top[-1] - top[0], 4) if len(top) == 2 else 1.0,
+                   score='' if answer.get('score') is None else answer['score'], name=Path(name).name, time=time.strftime('%Y-%m-%dT%H:%M:%S%z'))
+        new = not (self.folder/'kept.csv').exists()
+        with open(self.folder/'kept.csv', 'a', newline='', encoding='utf-8') as fh:
+            w = csv.DictWriter(fh, KEPT_COLUMNS)
+            if new: w.writeheader()
+            w.writerow(row)
+        self.count, self.bytes = self.count + 1, self.bytes + len(data)
+    return file
 
 # %% ../nbs/19_deploy.ipynb #c1847545
 def torch_model(folder:Path|str):
@@ -247,9 +402,10 @@ def _calibration_reader(batches:list):
 def _int8_graph(graph:Path, inputs:np.ndarray)->bytes:
     "The ONNX file `graph` quantised to 8 bits (QDQ format, per-channel int8 weights), its ranges calibrated on `inputs`."
     # batches of 4: onnxruntime keeps every activation of a calibration batch; 16 photos at 224 px took 2.1 GB, 4 take 0.7 GB
-    import logging, onnxruntime as ort
+    import logging, onnx, onnxruntime as ort
     from onnxruntime.quantization import quantize_static, QuantFormat, QuantType
     from onnxruntime.quantization.shape_inference import quant_pre_process
+    stay = [n.name for n in onnx.load(str(graph)).graph.node if n.name.startswith('unknown')]   # the "none of these" step stays in float
     level = logging.getLogger().level
     logging.getLogger().setLevel(logging.ERROR); ort.set_default_logger_severity(3)   # the quantiser's advice and graph clean-up notes
     try:
@@ -257,7 +413,7 @@ def _int8_graph(graph:Path, inputs:np.ndarray)->bytes:
             warnings.simplefilter('ignore')
             quant_pre_process(str(graph), f'{tmp}/pre.onnx', skip_symbolic_shape=True)   # folds constants first: fewer quantise steps
             quantize_static(f'{tmp}/pre.onnx', f'{tmp}/int8.onnx', _calibration_reader(np.array_split(inputs, -(-len(inputs) // 4))),
-                            quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                            quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=stay)
             return Path(f'{tmp}/int8.onnx').read_bytes()
     finally: logging.getLogger().setLevel(level); ort.set_default_logger_severity(2)
 
@@ -272,13 +428,15 @@ def quantize_export(
     folder, fp32 = Path(folder), Predictor(folder, precision='float32')
     xc, xv = fp32.inputs(calibration), fp32.inputs(validation)
     data = _int8_graph(folder/'model.onnx', xc)
-    int8, run = _session(data), lambda s, x: s.run(None, {'pixels': x})[0]
-    margin = min(0.5, 3 * float(np.abs(run(int8, xc) - run(fp32.session, xc)).max()))   # 3x the largest change seen in training pictures
-    p32, p8 = run(fp32.session, xv), run(int8, xv)
+    int8, run = _session(data), lambda s, x: s.run(None, {'pixels': x})
+    c8, c32 = run(int8, xc), run(fp32.session, xc)
+    margin = min(0.5, 3 * float(np.abs(c8[0] - c32[0]).max()))   # 3x the largest change seen in training pictures
+    near = {'unknown_margin': round(3 * float(np.abs(c8[1] - c32[1]).max()), 4)} if len(c32) > 1 else {}   # the same for the "none of these" score
+    p32, p8 = run(fp32.session, xv)[0], run(int8, xv)[0]
     close = top_margin(p8) < margin
     agree = lambda p: float((p.argmax(1) == p32.argmax(1)).mean())
     stats = dict(agreement=round(agree(np.where(close[:, None], p32, p8)), 4), alone=round(agree(p8), 4), fallback_margin=round(margin, 4),
-                 fallback_share=round(float(close.mean()), 4), pictures=len(validation), calibration=len(calibration))
+                 fallback_share=round(float(close.mean()), 4), pictures=len(validation), calibration=len(calibration), **near)
     return _record_int8(folder, fp32.manifest, data, dict(kept=stats['agreement'] >= min_agreement, **stats, min_agreement=min_agreement))
 
 def _record_int8(folder:Path, manifest:dict, data:bytes, stats:dict)->dict:

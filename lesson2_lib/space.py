@@ -19,29 +19,35 @@ APP_PY = '''"A Hugging Face Space for an image classifier exported by lesson2_li
 import json
 from pathlib import Path
 import gradio as gr
-from lesson2_lib.deploy import Predictor   # the copy in this folder: onnxruntime, Pillow and NumPy, no PyTorch
+from lesson2_lib.deploy import Predictor, Keeper, answer_line   # the copy in this folder: onnxruntime, Pillow and NumPy, no PyTorch
 
 HERE = Path(__file__).parent
 SETTINGS = json.loads((HERE/'space.json').read_text(encoding='utf-8'))
 predictor = Predictor(HERE/'model')
+keeper = Keeper(SETTINGS['keep']) if SETTINGS.get('keep') else None   # photos it did not know, for a person to label
 
 def classify(upload):
-    "Class probabilities for an upload (gradio's raw upload: the Predictor decodes it, not gradio) or an example's path."
-    if not upload: return None
+    "Class probabilities for an upload (gradio's raw upload: the Predictor decodes it, not gradio) or an example's path, and the verdict in words."
+    if not upload: return None, ''
     path, name = (upload['path'], upload.get('orig_name')) if isinstance(upload, dict) else (upload, Path(upload).name)
-    try: return predictor.predict(path)['probs']
+    try: answer = predictor.predict(path)
     except Exception as e:
         raise gr.Error(f"{name or 'that file'} cannot be read as a picture ({type(e).__name__}); try a JPEG, PNG or WebP photo.") from None
+    if keeper: keeper.keep(Path(path).read_bytes(), answer, name or '')
+    if answer['unknown']: return 'none of these', answer_line(answer, predictor.classes)   # the closest class is in the words
+    return answer['probs'], answer_line(answer, predictor.classes)
 
 with gr.Blocks(title=SETTINGS['title']) as demo:
     gr.Markdown(f"# {SETTINGS['title']}\\n{SETTINGS['description']}")
     with gr.Row():
         photo = gr.Image(type='filepath', label='Photo', sources=['upload', 'clipboard', 'webcam'])
-        label = gr.Label(num_top_classes=min(3, len(predictor.classes)), label='Prediction')
-    photo.upload(classify, inputs=photo, outputs=label, api_name='predict', preprocess=False)
-    photo.clear(lambda: None, outputs=label, api_visibility='private')
+        with gr.Column():
+            label = gr.Label(num_top_classes=min(3, len(predictor.classes)) + 1, label='Prediction')
+            verdict = gr.Markdown(elem_id='verdict')
+    photo.upload(classify, inputs=photo, outputs=[label, verdict], api_name='predict', preprocess=False)
+    photo.clear(lambda: (None, ''), outputs=[label, verdict], api_visibility='private')
     examples = [str(HERE/'examples'/name) for name in SETTINGS['examples']]
-    if examples: gr.Examples(examples, inputs=photo, outputs=label, fn=classify, run_on_click=True, cache_examples=False)
+    if examples: gr.Examples(examples, inputs=photo, outputs=[label, verdict], fn=classify, run_on_click=True, cache_examples=False)
 
 if __name__ == '__main__': demo.launch()   # Spaces sets GRADIO_SERVER_NAME and GRADIO_SERVER_PORT
 '''
@@ -123,6 +129,7 @@ def bundle_space(
     examples:list=(),         # example photos shown under the app (copied into the bundle)
     title:str|None=None,      # the page's title (default: the classes, e.g. 'black, grizzly or teddy?')
     description:str='Upload a photo and see which class the model thinks it shows.',
+    keep:str|None=None,       # where the Space saves the photos it calls "none of these", and close calls (e.g. /data/kept on persistent storage)
 )->Path:
     "Write a folder ready to push to a Hugging Face Space (Gradio): app, requirements, the portable export and its Predictor."
     model, out, examples = Path(model), Path(out), [Path(e) for e in examples]
@@ -132,7 +139,7 @@ def bundle_space(
     if missing := [e for e in examples if not e.is_file()]: raise FileNotFoundError(f'no example photo at {missing[0]}')
     title = title or ', '.join(manifest['classes'][:-1]) + f" or {manifest['classes'][-1]}?"
     settings = dict(title=title, description=description, examples=[f'{i:02d}-{e.name}' for i, e in enumerate(examples)],
-                    classes=manifest['classes'])
+                    classes=manifest['classes'], keep=keep)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))   # built beside `out`, then moved into place
     try:

@@ -220,14 +220,15 @@ def static_padding(
 def onnx_bytes(
     model,          # a PyTorch model taking (n, 3, size, size) pictures
     size:int,       # side of the square pictures
-    output:str,     # name of the graph's output
+    output:str|tuple, # name of the graph's output (a tuple of names for a model giving several)
 )->bytes:
     "`model` as an ONNX graph taking any number of `size` x `size` pictures ('pixels') and giving `output`."
+    names = [output] if isinstance(output, str) else list(output)
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        torch.onnx.export(model.eval(), torch.zeros(1, 3, size, size), buf, input_names=['pixels'], output_names=[output],
-                          dynamic_axes={'pixels': {0: 'n'}, output: {0: 'n'}}, dynamo=False, opset_version=17)
+        torch.onnx.export(model.eval(), torch.zeros(1, 3, size, size), buf, input_names=['pixels'], output_names=names,
+                          dynamic_axes={'pixels': {0: 'n'}, **{o: {0: 'n'} for o in names}}, dynamo=False, opset_version=17)
     return buf.getvalue()
 
 # %% ../nbs/17_train.ipynb #bb870ab6

@@ -28,7 +28,8 @@ def space(model, tmp_path_factory):
     "The bundle, its own fresh venv made from its requirements.txt, and app.py running there; yields (URL, bundle, venv python)."
     tmp = tmp_path_factory.mktemp('bundle')
     first = next(iter(model[1].values()))[0]
-    run = lesson2('bundle', '--model', model[0], '--out', tmp/'space', '--example', first, '--title', 'Which class?')
+    run = lesson2('bundle', '--model', model[0], '--out', tmp/'space', '--example', first, '--title', 'Which class?',
+                  '--keep', tmp/'kept')
     assert run.returncode == 0, run.stderr
     venv.create(tmp/'venv', with_pip=True)
     py = tmp/'venv'/'bin'/'python'
@@ -42,6 +43,13 @@ def space(model, tmp_path_factory):
     with served([str(py), 'app.py'], f'http://127.0.0.1:{port}/', tmp/'app.log', 120, cwd=tmp/'space', env=env) as proc:
         yield f'http://127.0.0.1:{port}/', tmp/'space', py, proc
     shutil.rmtree(tmp/'venv', ignore_errors=True)  # CI's disk is shared: this venv is 600 MB
+
+def cat_photo(folder:Path)->Path:
+    "scikit-image's photo of a cat, as a JPEG file in `folder`: none of the classes of any model here."
+    from PIL import Image
+    from skimage import data as skdata
+    Image.fromarray(skdata.chelsea()).save(folder/'cat.jpg', quality=90)
+    return folder/'cat.jpg'
 
 def test_requirements_install_without_torch(space):
     _, bundle, py, _ = space
@@ -59,8 +67,8 @@ def test_gradio_client_gets_the_right_classes(space, model, tmp_path):
     right = total = 0
     for cls, photos in model[1].items():
         for photo in photos:
-            answer = client.predict(handle_file(str(photo)), api_name='/predict')
-            assert answer['label'] == here.predict(photo)['label'], (photo, answer)   # the Space answers as the Predictor here does
+            answer, verdict = client.predict(handle_file(str(photo)), api_name='/predict')
+            assert answer['label'] == here.predict(photo)['label'] and verdict.startswith(answer['label']), (photo, answer, verdict)   # the Space answers as the Predictor here does
             right += answer['label'] == cls; total += 1
     assert right >= total - 1, f'{right} of {total} photos classified as their folder says'
     bad = tmp_path/'not-a-photo.jpg'
@@ -68,7 +76,11 @@ def test_gradio_client_gets_the_right_classes(space, model, tmp_path):
     with pytest.raises(Exception, match='not-a-photo.jpg cannot be read as a picture'):
         client.predict(handle_file(str(bad)), api_name='/predict')
     cls, photos = next(iter(model[1].items()))
-    assert client.predict(handle_file(str(photos[-1])), api_name='/predict')['label'] == here.predict(photos[-1])['label']
+    assert client.predict(handle_file(str(photos[-1])), api_name='/predict')[0]['label'] == here.predict(photos[-1])['label']
+    answer, verdict = client.predict(handle_file(str(cat_photo(tmp_path))), api_name='/predict')   # a photo of none of the classes
+    assert answer['label'] == 'none of these' and verdict.startswith(f"none of: {', '.join(here.classes)} (closest: "), (answer, verdict)
+    from lesson2_lib.deploy import kept_rows   # bundled with --keep: the Space kept the cat for a person to label
+    assert 'none of these' in [r['reason'] for r in kept_rows(space[1].parent/'kept')]
     assert proc.poll() is None
 
 def test_person_uploads_in_chromium(space, model, tmp_path):
@@ -92,6 +104,10 @@ def test_person_uploads_in_chromium(space, model, tmp_path):
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT/'space_upload.png'), full_page=True)
         assert shown.inner_text().strip() == here.predict(photos[-1])['label']
+        page.locator('button[aria-label="Clear"]').first.click()
+        upload.set_input_files(str(cat_photo(tmp_path)))
+        page.wait_for_function("() => document.querySelector('[data-testid=\"label-output-value\"]')?.innerText.trim() === 'none of these'", timeout=60_000)
+        assert 'none of:' in page.locator('#verdict').inner_text()
         example = here.predict(next(iter(model[1].values()))[0])['label']
         assert example != shown.inner_text().strip()       # so that the label must change when the example runs
         page.locator('.gallery-item').first.click()   # the example photo under the app runs too
