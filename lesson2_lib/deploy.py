@@ -129,7 +129,7 @@ def prepare(
 def unknown_scores(
     bank:np.ndarray,      # (m, d) features of the reference pictures (the training pictures)
     features:np.ndarray,  # (n, d) features of the pictures to score
-    k:int=5,              # compare with the k-th most similar reference picture
+    k:int=2,              # compare with the k-th most similar reference picture
 )->np.ndarray:            # (n,) from 0 (alike) to 2 (opposite): 1 - cosine similarity
     "How unlike the reference pictures each picture is: the distance to its k-th nearest neighbour among them, on features scaled to length 1."
     unit = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
@@ -189,7 +189,7 @@ def _with_unknown(graph:bytes, bank:np.ndarray|None, k:int=5)->bytes:
     onnx.checker.check_model(g)
     return g.SerializeToString()
 
-def _unknown_graph(learn, graph:tuple, prep:dict, share:float|None, cache=None, k:int=5, most:int=1000)->tuple:
+def _unknown_graph(learn, graph:tuple, prep:dict, share:float|None, cache=None, k:int=2, most:int=1000)->tuple:
     "(the graph giving 'probs' and 'unknown', the manifest's record of the check); the graph giving 'probs' and None when `share` is None or `learn` has no data."
     from lesson2_lib.train import item_paths
     graph, pretrained = graph

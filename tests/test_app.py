@@ -186,3 +186,61 @@ def test_requests_keep_their_latency_during_big_uploads(server, export):
     assert answers == [['413']] * 3 and all(still), (answers, still)
     assert b99 <= 2 * q99, f'p99 rose from {q99:.1f} to {b99:.1f} ms during the uploads'
     assert proc.poll() is None
+
+def cat_jpeg()->bytes:
+    "scikit-image's photo of a cat as JPEG bytes: none of the classes of any model here."
+    import io
+    from PIL import Image
+    from skimage import data as skdata
+    buf = io.BytesIO(); Image.fromarray(skdata.chelsea()).save(buf, 'JPEG', quality=90); return buf.getvalue()
+
+def test_the_page_says_none_of_these_in_chromium(server, tmp_path):
+    base, _ = server
+    (tmp_path/'cat.jpg').write_bytes(cat_jpeg())
+    with chromium_page((900, 900)) as page:
+        page.goto(base + '/')
+        page.set_input_files('#file', str(tmp_path/'cat.jpg'))
+        page.wait_for_function("() => /%/.test(document.getElementById('label').textContent)", timeout=30_000)
+        assert page.inner_text('#label').startswith('None of these (eight, five, four, nine, one, seven, six, three, two, zero); closest: '), page.inner_text('#label')
+
+def test_kept_photos_labelled_in_the_cleaner_are_known_after_retraining(tmp_path):
+    "The feedback loop: serve with --keep, send photos, label two kept ones in KeptReview, retrain: the new model knows them."
+    import httpx
+    from PIL import Image, ImageChops
+    from skimage import data as skdata
+    from conftest import lesson2
+    from lesson2_lib.demo import demo_dataset
+    from lesson2_lib.deploy import Predictor
+    from lesson2_lib.core import kept_rows, sha256
+    from lesson2_lib.clean import KeptReview
+    demo_dataset(tmp_path/'digits', per_class=30)
+    assert lesson2('verify', tmp_path/'digits').returncode == 0
+    train = lambda out: lesson2('train', 'digits', '--out', out, '--size', '96', '--no-flip', cwd=tmp_path)
+    assert (r := train('first')).returncode == 0, r.stderr
+    threes = sorted((tmp_path/'digits'/'three').glob('*.jpg'))[:4]
+    on_brick, brick = [], Image.fromarray(skdata.brick()).convert('RGB')   # a new look the model never saw: threes chalked on a brick wall
+    for j, f in enumerate(threes):
+        im = Image.open(f).convert('RGB')
+        ImageChops.multiply(im, brick.resize(im.size)).save(tmp_path/f'on_brick{j}.jpg', quality=95); on_brick.append(tmp_path/f'on_brick{j}.jpg')
+    usual = sorted((tmp_path/'digits'/'seven').glob('*.jpg'))[:3]
+    port = free_port()
+    cmd = [str(BIN/'lesson2'), 'serve', '--model', str(tmp_path/'first'), '--port', str(port), '--keep', str(tmp_path/'kept')]
+    with served(cmd, f'http://127.0.0.1:{port}/healthz', tmp_path/'serve.log', 60):
+        answers = {f.name: httpx.post(f'http://127.0.0.1:{port}/predict', files={'file': (f.name, f.read_bytes(), 'image/jpeg')}).json()
+                   for f in [*on_brick, *usual]}
+        answers['cat.jpg'] = httpx.post(f'http://127.0.0.1:{port}/predict', files={'file': ('cat.jpg', cat_jpeg(), 'image/jpeg')}).json()
+        assert httpx.get(f'http://127.0.0.1:{port}/healthz').json()['kept'] == len(kept_rows(tmp_path/'kept'))
+    rows = kept_rows(tmp_path/'kept')
+    worth = {n for n, a in answers.items() if a['unknown'] or sorted(a['probs'].values())[-1] - sorted(a['probs'].values())[-2] < 0.2}
+    print({n: (a['label'], a['unknown'], a['score']) for n, a in answers.items()}, [(r['reason'], r['label']) for r in rows])
+    assert answers['cat.jpg']['unknown'] and len(rows) == len(worth)   # kept: exactly the photos it did not know or was unsure of
+    unknown_threes = [n for n in worth if n.startswith('on_brick') and answers[n]['unknown']]
+    assert len(unknown_threes) >= 2, answers
+    kept_file = {r['file'].split('.')[0]: r['file'] for r in rows}   # kept photos are named by their content
+    review = KeptReview(tmp_path/'kept', tmp_path/'digits')
+    chosen = [kept_file[sha256(tmp_path/n)[:20]] for n in sorted(unknown_threes)[:2]]
+    for f in chosen: review.menus[f].value = 'three'   # what a person does in the review: pick the class
+    assert [(tmp_path/'digits'/'three'/f).is_file() for f in chosen] == [True, True]
+    assert (r := train('second')).returncode == 0, r.stderr
+    new = Predictor(tmp_path/'second').predict_batch([tmp_path/'digits'/'three'/f for f in chosen])
+    assert [(a['label'], a['unknown']) for a in new] == [('three', False)] * 2, new
