@@ -199,9 +199,16 @@ def train(args):
              f'{m["train_items"]} training / {m["valid_items"]} validation pictures)',
              *([f'kept: {m["kept"]} (head alone {m["head_accuracy"]:.2%}, fine-tuned {m["tuned_accuracy"]:.2%})'] if m['epochs'] else []),
              f'diagnosis: {m["diagnosis"]}', f'saved in {args.out}: learner.pkl, metrics.json and the portable export '
-             '(manifest.json, weights.safetensors, model.onnx)', *_int8_line(Path(args.out)) * args.int8,
+             '(manifest.json, weights.safetensors, model.onnx)', *_unknown_line(Path(args.out)), *_int8_line(Path(args.out)) * args.int8,
              *[m['set_aside_line']] * bool(m['set_aside'])]
     emit(args, m, lines)
+
+def _unknown_line(out:Path)->list:
+    "One line on the export's \"none of these\" check, from its manifest (none without the check)."
+    u = json.loads((out/'manifest.json').read_text()).get('unknown') if (out/'manifest.json').is_file() else None
+    if not u: return []
+    return [f"none of these: a photo scoring above {u['threshold']:.3f} is called unknown (k-nearest-neighbour distance to the {u['bank']} "
+            f"training and validation pictures; {u['valid_unknown']:.1%} of the {u['valid_pictures']} validation pictures would be)"]
 
 def _int8_line(out:Path)->list:
     "What became of the 8-bit graph of the export in `out`."

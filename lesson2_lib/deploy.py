@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from . import __version__
-from .core import write_atomic, sha256, open_picture, fit_square, with_progress, kept_rows, KEPT_COLUMNS
+from .core import write_atomic, sha256, open_picture, fit_square, with_progress, kept_rows, KEPT_COLUMNS, tell
 
 # %% auto #0
 __all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'export_model', 'prepare', 'unknown_scores', 'conformal_threshold', 'read_export',
@@ -349,7 +349,7 @@ def keep(self:Keeper, data:bytes, answer:dict, name:str='')->Path|None:
     with self.lock:
         if file.exists(): return file                       # the same photo twice: kept once
         if self.count >= self.most or self.bytes + len(data) > self.max_bytes:
-            if not self.full: self.full = True; print(f'keep: {self.folder} is full ({self.count} photos, {self.bytes:,} bytes): keeping no more', flush=True)
+            if not self.full: self.full = True; tell(f'keep: {self.folder} is full ({self.count} photos, {self.bytes:,} bytes): keeping no more')
             return None
         write_atomic(file, data)
         top = sorted(answer['probs'].values())[-2:]

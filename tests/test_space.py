@@ -104,7 +104,7 @@ def test_person_uploads_in_chromium(space, model, tmp_path):
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT/'space_upload.png'), full_page=True)
         assert shown.inner_text().strip() == here.predict(photos[-1])['label']
-        page.locator('button[aria-label="Clear"]').first.click()
+        page.locator('button[aria-label="Remove Image"]').first.click()   # gradio 6: a shown photo is removed with this button
         upload.set_input_files(str(cat_photo(tmp_path)))
         page.wait_for_function("() => document.querySelector('[data-testid=\"label-output-value\"]')?.innerText.trim() === 'none of these'", timeout=60_000)
         assert 'none of:' in page.locator('#verdict').inner_text()

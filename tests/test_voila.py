@@ -18,6 +18,9 @@ def test_app_notebook_under_voila(tmp_path):
     predictor, photos = Predictor(tmp_path/'site'/'model'), item_paths(dls.valid)
     photo = next(p for p in photos if predictor.predict(p)['label'] != predictor.predict(photos[0])['label'])
     (tmp_path/'notes.jpg').write_text('my shopping list, saved with the wrong name')
+    from PIL import Image
+    from skimage import data as skdata
+    Image.fromarray(skdata.chelsea()).save(tmp_path/'cat.jpg', quality=90)   # none of the classes
     port, home = free_port(), tmp_path/'home'
     env = {**os.environ, 'HOME': str(home), 'JUPYTER_CONFIG_DIR': str(home/'config'), 'JUPYTER_DATA_DIR': str(home/'data'),
            'JUPYTER_RUNTIME_DIR': str(home/'runtime'), 'IPYTHONDIR': str(home/'ipython'), 'PATH': f'{BIN}:{os.environ["PATH"]}'}
@@ -29,11 +32,12 @@ def test_app_notebook_under_voila(tmp_path):
         upload.wait_for(timeout=120_000)                      # Voila ran the notebook and rendered its widgets
         assert 'notebook_app(' not in page.content()           # the page shows the app, not the code
         classify = page.get_by_role('button', name='Classify')
-        for f in (photos[0], tmp_path/'notes.jpg', photo):
+        for f in (photos[0], tmp_path/'notes.jpg', tmp_path/'cat.jpg', photo):
             with page.expect_file_chooser() as chooser: upload.click()
             chooser.value.set_files(str(f))
-            want = ('Could not read that file as a picture (UnidentifiedImageError).' if f.name == 'notes.jpg'
-                    else f"Prediction: {predictor.predict(f)['label']};")   # each differs from the one before
+            want = ('Could not read that file as a picture (UnidentifiedImageError).' if f.name == 'notes.jpg' else
+                    f"Prediction: none of these ({', '.join(predictor.classes)}); closest: " if f.name == 'cat.jpg' else
+                    f"Prediction: {predictor.predict(f)['label']};")   # each differs from the one before
             for attempt in range(20):   # the upload reaches the kernel a moment after the chooser closes: press again, as a person would
                 classify.click()
                 try: page.wait_for_function("want => [...document.querySelectorAll('.widget-label')].some(l => l.innerText.startsWith(want))",
