@@ -7,7 +7,7 @@ CONSTRAINTS := .ci/constraints.txt
 STAMP := $(VENV)/.lesson2-installed
 DEMO_DIR ?= lesson2-demo
 
-.PHONY: venv demo lab test check export bench freeze constraints-latest docs docs-pages screenshots
+.PHONY: venv web demo lab test check export bench freeze constraints-latest docs docs-pages screenshots
 
 # Create the virtual environment if missing and install the project with the pinned set.
 $(STAMP): setup.py settings.ini $(CONSTRAINTS)
@@ -19,6 +19,16 @@ $(STAMP): setup.py settings.ini $(CONSTRAINTS)
 
 venv: $(STAMP)
 
+# onnxruntime-web for the static page (`lesson2 bundle --static`), pinned in package.json and package-lock.json, from the npm registry.
+ORT_WEB := node_modules/onnxruntime-web/package.json
+$(ORT_WEB): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "installing Debian's nodejs and npm for onnxruntime-web"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(ORT_WEB)
+
+web: $(ORT_WEB)
+
 # The whole lesson, offline, on the embedded demo dataset.
 demo: $(STAMP)
 	$(BIN)/lesson2 demo --dest $(DEMO_DIR)
@@ -26,7 +36,7 @@ demo: $(STAMP)
 # The course as a learner opens it: JupyterLab on 127.0.0.1 with the project's environment, at the first lesson chapter.
 # LESSON2_DATA=path/to/your/photos make lab  runs every lesson chapter on your photos; LAB_ARGS passes options to JupyterLab.
 LAB_ARGS ?=
-lab: $(STAMP)
+lab: $(STAMP) $(ORT_WEB)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS) nbs/01_data.ipynb
 
 # Regenerate the library and README from the notebooks and strip notebook metadata.
@@ -52,7 +62,7 @@ $(CHROMIUM):
 	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(ORT_WEB)
 	@$(MAKE) --no-print-directory check
 	@# one thread per notebook: two notebooks each running PyTorch on both cores took 616 s instead of 260 s here
 	@start=$$(date +%s); OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing && \
@@ -77,15 +87,15 @@ constraints-latest: $(STAMP)
 	$(BIN)/python .ci/latest.py
 
 # The notebooks as a course: run them in a real kernel, keep their outputs in nbs/, render _docs/ (one page per notebook).
-docs: $(STAMP) screenshots
+docs: $(STAMP) $(ORT_WEB) screenshots
 	$(BIN)/python .ci/docs.py execute
 	$(BIN)/python .ci/docs.py render --out _docs
 
 # What a person clicks, as the lesson chapters show it: the browser tests drive the cleaner in JupyterLab and the app under
 # Voila in Debian's Chromium, and their screenshots become nbs/images/ (shown in 03_clean and 04_deploy).
-screenshots: $(STAMP) $(CHROMIUM)
-	$(BIN)/python -m pytest -q tests/test_browser_clean.py tests/test_voila.py
-	mkdir -p nbs/images && cp tests/out/clean_widget.png tests/out/voila_upload.png nbs/images/
+screenshots: $(STAMP) $(CHROMIUM) $(ORT_WEB)
+	$(BIN)/python -m pytest -q tests/test_browser_clean.py tests/test_voila.py tests/test_static.py
+	mkdir -p nbs/images && cp tests/out/clean_widget.png tests/out/voila_upload.png tests/out/static_none.png nbs/images/
 
 # Only re-render _docs/ from the outputs already saved in the notebooks.
 docs-pages: $(STAMP)

@@ -303,22 +303,36 @@ def serve(args):
     print(f'serving {args.model} on http://{args.host}:{args.port}/ (Ctrl-C stops){kept}', flush=True)
     run(args.model, args.host, args.port, args.max_bytes, keep=args.keep, keep_most=args.keep_most, keep_bytes=args.keep_bytes)
 
-@subcommand('bundle', 'Write a folder ready to push to a Hugging Face Space: a Gradio app on the portable export, without PyTorch.',
+@subcommand('bundle', 'Write a folder to publish the model: a Gradio app for a Hugging Face Space, or with --static a page that runs it in the browser.',
             opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),
-            opt('--out', required=True, metavar='SPACE', help='the Space folder to create (must not exist, or be empty)'),
-            opt('--example', action='append', default=[], metavar='IMAGE', help='an example photo shown under the app (repeatable)'),
+            opt('--out', required=True, metavar='SPACE', help='the folder to create (must not exist, or be empty)'),
+            opt('--static', action='store_true', help="a static site instead (index.html, the graph, onnxruntime-web): free on a Static Space, GitHub Pages or any host; the model runs in the visitor's browser"),
+            opt('--ort', metavar='DIR', help="with --static: the folder of onnxruntime-web's files (default: node_modules/onnxruntime-web/dist here or in this project)"),
+            opt('--example', action='append', default=[], metavar='IMAGE', help='an example photo shown under the app (repeatable; Gradio only)'),
             opt('--title', help="the page's title (default: the classes, e.g. 'black, grizzly or teddy?')"),
-            opt('--keep', metavar='DIR', help='the Space saves the photos it calls "none of these", and close calls, into DIR (e.g. /data/kept with persistent storage)'),
+            opt('--keep', metavar='DIR', help='the Space saves the photos it calls "none of these", and close calls, into DIR (e.g. /data/kept with persistent storage; Gradio only)'),
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def bundle(args):
-    "Write the Space folder and say how to try it and push it."
+    "Write the Space or site folder and say how to try it and publish it."
+    if args.static: return _bundle_static(args)
     from lesson2_lib.space import bundle_space
     out = bundle_space(args.model, args.out, args.example, args.title, keep=args.keep)
     files = sorted(str(p.relative_to(out)) for p in out.rglob('*') if p.is_file())
     emit(args, dict(out=str(out), files=files, requirements=(out/'requirements.txt').read_text().split()),
          [f'wrote the Space {out} ({len(files)} files; requirements: {" ".join((out/"requirements.txt").read_text().split())})',
           f'try it here: cd {out} && pip install -r requirements.txt && python app.py',
-          'then push the folder to a new Gradio Space on huggingface.co with git (and git lfs, for the model files)'])
+          'then push the folder to a new Gradio Space on huggingface.co with git (and git lfs, for the model files): Gradio Spaces need a paid plan since July 2026, --static makes a free one'])
+
+def _bundle_static(args):
+    "`lesson2 bundle --static`: write the site and say how big it is, how to try it and where to publish it."
+    from lesson2_lib.static import bundle_static
+    if args.example or args.keep: raise ValueError('--example and --keep are for the Gradio Space: a static page has no server to keep photos on')
+    out = bundle_static(args.model, args.out, args.title, args.ort)
+    files = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob('*')) if p.is_file()}
+    emit(args, dict(out=str(out), files=files, bytes=sum(files.values())),
+         [f'wrote the static site {out} ({len(files)} files, {sum(files.values()) / 1e6:.1f} MB; the model runs in the visitor\'s browser)',
+          f'try it here: python -m http.server -d {out} 8000, then open http://127.0.0.1:8000/',
+          'then push the folder to a new Static Space on huggingface.co (free) with git and git lfs, or to GitHub Pages, or any web host'])
 
 @subcommand('app-notebook', 'Write a notebook holding only the in-notebook app, for Voila to serve as a web page.',
             opt('--model', required=True, metavar='DIR', help='folder holding the portable export (manifest.json)'),

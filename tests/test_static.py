@@ -1,0 +1,90 @@
+"The static site of `lesson2 bundle --static` as a visitor meets it: served by `python -m http.server` on 127.0.0.1, used in Chromium, offline."
+import io, json, sys
+from pathlib import Path
+import numpy as np
+import pytest
+from conftest import BIN, SHARED, lesson2
+from browser import chromium_page, free_port, served, OUTPUT
+
+PHOTO = ('.jpg', '.jpeg', '.png', '.webp')
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    "A model made by the default `lesson2 train` (the bears when ../shared has them, else the demo digits), its static site served on 127.0.0.1, and photos it did not train on."
+    tmp = tmp_path_factory.mktemp('static')
+    if (SHARED/'datasets'/'bears').is_dir(): data, held = SHARED/'datasets'/'bears', SHARED/'datasets'/'bears-full'
+    else:
+        from lesson2_lib.demo import demo_dataset
+        demo_dataset(tmp/'digits', per_class=30); data = held = tmp/'digits'
+        lesson2('verify', data)
+    assert (r := lesson2('train', data, '--out', tmp/'model', cwd=tmp)).returncode == 0, r.stderr
+    assert (r := lesson2('bundle', '--static', '--model', 'model', '--out', 'site', cwd=tmp)).returncode == 0, r.stderr
+    photos = sorted(p for p in held.glob('*/*') if p.suffix.lower() in PHOTO)
+    port = free_port()
+    cmd = [sys.executable, '-m', 'http.server', '--bind', '127.0.0.1', '--directory', str(tmp/'site'), str(port)]
+    with served(cmd, f'http://127.0.0.1:{port}/', tmp/'http.log', 30):
+        yield f'http://127.0.0.1:{port}/', tmp, photos, r.stdout
+
+def upload(page, path:Path|None=None, **buffer)->dict:
+    "Give the page's first file input one file; wait for its answer (or refusal); what the page answered, and its input tensor."
+    before = page.evaluate('window.lesson2.times.length')
+    page.locator('input[type=file]').first.set_input_files(str(path) if path else buffer)
+    page.wait_for_function("n => window.lesson2.times.length > n || document.getElementById('error').textContent.length > 0", arg=before, timeout=60_000)
+    return page.evaluate("""() => ({label: document.getElementById('label').textContent, prob: document.getElementById('label').dataset.prob,
+        error: document.getElementById('error').textContent, answer: window.lesson2.answer, input: window.lesson2.input && Array.from(window.lesson2.input),
+        ms: window.lesson2.times[window.lesson2.times.length - 1]})""")
+
+def test_the_page_predicts_what_python_predicts(site, tmp_path):
+    from PIL import Image
+    from lesson2_lib.core import open_picture
+    from lesson2_lib.deploy import Predictor, prepare, latency
+    base, work, photos, said = site
+    predictor, requests = Predictor(work/'model'), []
+    m = predictor.manifest
+    print('\n' + said.strip())
+    OUTPUT.mkdir(exist_ok=True)
+    with chromium_page((760, 900)) as page:
+        page.on('request', lambda r: requests.append(r.url))
+        page.goto(base)
+        page.wait_for_function('window.lesson2 && window.lesson2.ready', timeout=60_000)
+        # lossless photos: the page's input tensor is prepare's
+        worst = 0.0
+        for j, p in enumerate(photos[::30][:5]):
+            png = tmp_path/f'{j}.png'; Image.open(p).convert('RGB').save(png)
+            got = upload(page, png)
+            want = prepare(open_picture(png), predictor.size, m['resize'], m['mean'], m['std'])
+            worst = max(worst, float(np.abs(np.array(got['input'], np.float32).reshape(want.shape) - want).max()))
+        print(f'PNG: largest difference between the page\'s input and prepare\'s: {worst:.2e} (on 5 photos)')
+        assert worst < 1e-3
+        # full-size JPEG (and WebP, PNG) photos as a search returns them: the page's answer against the Predictor's (what `lesson2 predict` says)
+        rows = []
+        for p in photos:
+            got, here = upload(page, p), predictor.predict(p)
+            want = 'none of these' if here['unknown'] else here['label']
+            rows.append((p.name, got['label'], want, abs(float(got['prob']) - here['prob']), got['ms']))
+        same = np.mean([g == w for _, g, w, _, _ in rows])
+        spread = np.array([d for *_, d, _ in rows])
+        print(f'{len(rows)} photos: the page gives the label Python gives on {same:.1%}; probability differences: median {np.median(spread):.4f}, '
+              f'90th percentile {np.quantile(spread, 0.9):.4f}, largest {spread.max():.4f}; within 0.02 on {np.mean(spread <= 0.02):.0%}')
+        print('differing:', [r[:3] for r in rows if r[1] != r[2]])
+        assert same >= 0.98
+        assert np.mean(spread <= 0.02) >= 0.9
+        # a file that is no picture gets a sentence, and the page goes on working
+        refused = upload(page, name='notes.jpg', mimeType='image/jpeg', buffer=b'my shopping list, saved with the wrong name')
+        assert 'notes.jpg is not a picture this page can read' in refused['error'] and refused['label'] == ''
+        again = upload(page, photos[0])
+        assert again['error'] == '' and again['label'] == rows[0][1]
+        # a photo of something else
+        from skimage import data as skdata
+        Image.fromarray(skdata.chelsea()).save(tmp_path/'cat.jpg')
+        cat = upload(page, tmp_path/'cat.jpg')
+        assert cat['label'] == 'none of these' and predictor.predict(tmp_path/'cat.jpg')['unknown'], cat['label']
+        assert 'looks like none of' in page.inner_text('#closest')
+        page.screenshot(path=str(OUTPUT/'static_none.png'), full_page=True)   # `make screenshots` copies it into the lesson chapter 04_deploy
+        ms = [r[4] for r in rows]
+    python = latency(predictor.predict, [p.read_bytes() for p in photos[:40]])
+    print(f'latency, file to answer: in Chromium p50 {np.median(ms):.0f} ms (p90 {np.quantile(ms, 0.9):.0f} ms; WebAssembly, one thread), '
+          f'the Python Predictor p50 {python["p50"]:.0f} ms (onnxruntime, draft decoding)')
+    others = [u for u in requests if not u.startswith((base, 'blob:' + base))]   # blob: the preview of the visitor's own photo
+    assert requests and not others, f'the page asked another host: {others[:5]}'
+    print(f'{len(requests)} requests, every one to {base}')
