@@ -56,6 +56,15 @@ def test_the_page_predicts_what_python_predicts(site, tmp_path):
             worst = max(worst, float(np.abs(np.array(got['input'], np.float32).reshape(want.shape) - want).max()))
         print(f'PNG: largest difference between the page\'s input and prepare\'s: {worst:.2e} (on 5 photos)')
         assert worst < 1e-3
+        # a phone photo stored on its side, with an EXIF tag saying so: the page turns it upright as `open_picture` does
+        im = Image.open(photos[0]).convert('RGB'); im = im.resize((600, 600 * im.height // im.width))
+        exif = Image.Exif(); exif[0x0112] = 6
+        im.transpose(Image.Transpose.ROTATE_90).save(tmp_path/'sideways.jpg', quality=95, exif=exif)
+        got = np.array(upload(page, tmp_path/'sideways.jpg')['input'], np.float32)
+        upright = prepare(open_picture(tmp_path/'sideways.jpg'), predictor.size, m['resize'], m['mean'], m['std']).ravel()
+        raw = prepare(Image.open(tmp_path/'sideways.jpg').convert('RGB'), predictor.size, m['resize'], m['mean'], m['std']).ravel()
+        print(f'EXIF-rotated JPEG: mean difference from the upright input {np.abs(got - upright).mean():.4f}, from the unturned one {np.abs(got - raw).mean():.4f}')
+        assert np.abs(got - upright).mean() < 0.02 < np.abs(got - raw).mean()
         # full-size JPEG (and WebP, PNG) photos as a search returns them: the page's answer against the Predictor's (what `lesson2 predict` says)
         rows = []
         for p in photos:
