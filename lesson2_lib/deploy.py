@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from . import __version__
-from .core import write_atomic, sha256, open_picture, fit_square, with_progress, kept_rows, KEPT_COLUMNS, tell
+from .core import write_atomic, sha256, open_picture, fit_square, kept_rows, KEPT_COLUMNS, tell
 
 # %% auto #0
 __all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'export_model', 'prepare', 'unknown_scores', 'conformal_threshold', 'read_export',
@@ -166,7 +166,7 @@ def _features(graph:bytes, pretrained:bool, files:list, prep:dict, cache=None, b
     inputs = lambda batch: np.stack([prepare(open_picture(f, size), size, prep['resize'], prep['mean'], prep['std']) for f in batch])
     return np.concatenate([session.run(['features'], {'pixels': inputs(files[i:i + bs])})[0] for i in range(0, len(files), bs)])
 
-def _with_unknown(graph:bytes, bank:np.ndarray|None, k:int=5)->bytes:
+def _with_unknown(graph:bytes, bank:np.ndarray|None, k:int=2)->bytes:
     "`graph` giving 'probs' and, after its 'features', the 'unknown' score against `bank` (see `unknown_scores`); only 'probs' when `bank` is None."
     import onnx
     from onnx import helper, numpy_helper, TensorProto
