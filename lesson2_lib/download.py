@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_download.ipynb #ea3d7fe8
 from __future__ import annotations
-import csv, io, os, queue, re, threading
+import csv, io, os, queue, re, threading, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +16,8 @@ from .fetch import Refused, DownloadError, HostPace, fetch, http_client, decode_
 from .checks import NotAnImage, SUFFIXES, inspect_image
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'NOT_IMAGES', 'REPORT_COLUMNS', 'url_name', 'class_folder', 'image_files', 'training_data',
-           'save_report', 'download_images', 'download_urls']
+__all__ = ['IMAGE_SUFFIXES', 'NOT_IMAGES', 'REPORT_COLUMNS', 'LAST_PASS_WORKERS', 'url_name', 'class_folder', 'image_files',
+           'training_data', 'save_report', 'download_images', 'download_urls']
 
 # %% ../nbs/13_download.ipynb #12f60f7b
 def url_name(url:str)->str:
@@ -156,30 +156,62 @@ class _Downloads:
         self.known, self.lock, self.pace = _known_hashes(dest), threading.Lock(), HostPace()
         self.have = {p.with_suffix(''): p for p in image_files(dest)}
         self.done, self.room = queue.SimpleQueue(), threading.BoundedSemaphore(workers)  # (row, fate) pairs; places for fetched bytes
+        self.later = {}   # row -> its first fate, for rows tried again in the last pass
 
     def check(self, i, got):
-        try: self.done.put((i, _store_one(self.rows[i][0], got, self.dest, self.known, self.lock, self.max_pixels)))
-        except Exception as e: self.done.put((i, _fate(e)))
+        try: fate = _store_one(self.rows[i][0], got, self.dest, self.known, self.lock, self.max_pixels)
+        except Exception as e: fate = _fate(e)
         finally: self.room.release()
+        self.done.put((i, _after_first(fate, got.get('first'))))
 
-    def download(self, i):
-        try: got = _fetch_one(*self.rows[i][:2], self.dest, self.client, self.have, pace=self.pace, **self.kw)
-        except Exception as e: return self.done.put((i, _fate(e)))
+    def download(self, i, first:dict|None=None):
+        "Fetch row `i` and hand its bytes to a checker; `first`: its fate in the first pass, when this is the last pass."
+        kw, start = self.kw | (dict(timeout=first['left'], pace=None) if first else dict(pace=self.pace)), time.monotonic()
+        try: got = _fetch_one(*self.rows[i][:2], self.dest, self.client, self.have, **kw)
+        except Exception as e:
+            if first: return self.done.put((i, _after_first(_fate(e), first)))
+            return self.done.put((i, _fate(e) | _again(e, self.kw['timeout'] - (time.monotonic() - start))))
         if 'status' in got: return self.done.put((i, got))
+        got['first'] = first
         self.room.acquire()
         try: self.checkers.submit(self.check, i, got)
         except RuntimeError: self.room.release(); self.done.put((i, dict(status='failed', reason='downloaded, not checked: the run was interrupted')))
 
+    def fates(self, todo:list):
+        "(row, fate) pairs as they come: every row once, then, once all are done, the rows that failed for a passing reason, gently."
+        for i in todo: self.pool.submit(self.download, i)
+        for _ in todo:
+            i, fate = self.done.get()
+            if 'left' in fate: self.later[i] = fate
+            else: yield i, fate
+        self.gentle = ThreadPoolExecutor(LAST_PASS_WORKERS)   # fewer at once, full patience, within each URL's time left
+        for i, first in self.later.items(): self.gentle.submit(self.download, i, first)
+        for _ in self.later: yield self.done.get()
+
     def run(self, todo:list, results:dict, progress:bool):
         "Download the rows `todo`, putting each fate in `results` as it comes."
-        with http_client(self.workers) as self.client, ThreadPoolExecutor(self.workers) as pool, \
+        self.gentle = None
+        with http_client(self.workers) as self.client, ThreadPoolExecutor(self.workers) as self.pool, \
              ThreadPoolExecutor(os.cpu_count() or 2) as self.checkers:
-            for i in todo: pool.submit(self.download, i)
             try:
-                for _ in with_progress(range(len(todo)), len(todo), progress): i, fate = self.done.get(); results[i] = fate
+                for i, fate in with_progress(self.fates(todo), len(todo), progress): results[i] = fate
             finally:   # on an interrupt: finish what is running (files appear whole or not at all), cancel the rest
-                pool.shutdown(cancel_futures=True); self.checkers.shutdown(cancel_futures=True)
+                for pool in (self.pool, self.gentle, self.checkers): pool and pool.shutdown(cancel_futures=True)
                 while not self.done.empty(): i, fate = self.done.get(); results[i] = fate
+                for i, first in self.later.items():
+                    if i not in results or 'left' in results[i]: results[i] = _after_first(dict(status='failed', reason='not tried again: the run was interrupted'), first)
+
+LAST_PASS_WORKERS = 8   # downloads at once in the last pass, where a host that was slow for everyone gets a second chance
+
+def _again(e:Exception, left:float)->dict:
+    "`left` (seconds of the URL's time limit still unused) when `e` may pass later and enough time is left: the row goes to the last pass."
+    return dict(left=left) if getattr(e, 'transient', False) and left >= 1 else {}
+
+def _after_first(fate:dict, first:dict|None)->dict:
+    "`fate` of a row, with what went wrong the first time when this was its last pass (`first`: its first fate)."
+    if first is None: return fate
+    if fate['status'] == 'failed': return fate | dict(reason=f'{first["reason"]}; tried again in a last, gentler pass: {fate["reason"]}')
+    return fate | dict(reason='; '.join(filter(None, [fate.get('reason'), f'in a last, gentler pass after: {first["reason"]}'])))
 
 def _final_report(rows:list, results:dict, dest:Path)->list:
     "`rows` with each one's fate (rows without one were not attempted: the run was interrupted), saved in `dest`."

@@ -44,7 +44,8 @@ def check_url(
 
 # %% ../nbs/11_fetch.ipynb #f386366d
 class DownloadError(Exception):
-    "A URL that could not be downloaded, and why."
+    "A URL that could not be downloaded, and why; `transient` when the same request may well work a little later."
+    def __init__(self, msg:str, transient:bool=False): super().__init__(msg); self.transient = transient
 
 # %% ../nbs/11_fetch.ipynb #41ab4dcf
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -52,7 +53,7 @@ USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Ge
 
 class _Retry(DownloadError):
     "A failure worth trying again, after `wait` seconds if the server said so."
-    def __init__(self, msg:str, wait:float|None=None): super().__init__(msg); self.wait = wait
+    def __init__(self, msg:str, wait:float|None=None): super().__init__(msg, transient=True); self.wait = wait
 
 def retry_after(value:str|None)->float|None:
     "Seconds a `Retry-After` header value asks to wait (a number of seconds or an HTTP date); None if absent or unreadable."
@@ -65,24 +66,30 @@ def retry_after(value:str|None)->float|None:
 
 # %% ../nbs/11_fetch.ipynb #6ddb91ab
 class HostPace:
-    "How fast each host has answered so far, to tell a stuck request from a slow one."
+    "How fast each host has answered so far, to tell a stuck request from a host that is slow for everyone."
     def __init__(self,
         min_answers:int=8,    # answers from a host needed before its pace is trusted
         factor:float=3.0,     # wait this many times the host's typical answer time
         floor:float=2.0,      # but never less than this many seconds (0.5 gave up on a local server a busy machine answered late)
     ):
         self.min_answers, self.factor, self.floor = min_answers, factor, floor
-        self.seen, self.lock = {}, threading.Lock()
+        self.seen, self.newest, self.lock = {}, {}, threading.Lock()
 
-    def record(self, host:str, seconds:float):
-        "Note that `host` answered (sent its response headers) after `seconds`."
-        with self.lock: self.seen.setdefault(host, []).append(seconds)
+    def record(self, host:str, seconds:float, sent:float|None=None):
+        "Note that `host` answered (sent its response headers) after `seconds`, to a request sent at `sent` (`time.monotonic`)."
+        with self.lock:
+            self.seen.setdefault(host, []).append(seconds)
+            if sent is not None: self.newest[host] = max(sent, self.newest.get(host, sent))
 
     def patience(self, host:str, left:float)->float:
         "Seconds to wait for `host` to answer: all of `left` until it has answered enough, then `factor` x its slowest answer."
         with self.lock: times = self.seen.get(host, [])
         if len(times) < self.min_answers: return left
         return min(left, max(self.floor, self.factor * max(times)))
+
+    def overtaken(self, host:str, sent:float)->bool:
+        "Has `host` answered a request sent after `sent`? Then one sent at `sent` and still unanswered is stuck; else the host is slow."
+        with self.lock: return self.newest.get(host, float('-inf')) > sent
 
 # %% ../nbs/11_fetch.ipynb #9f48b88c
 def _get(client:httpx.Client, url:str, deadline:float, max_bytes:int, pace:HostPace|None=None)->tuple:
@@ -95,7 +102,7 @@ def _get(client:httpx.Client, url:str, deadline:float, max_bytes:int, pace:HostP
     try:
         with client.stream('GET', url, timeout=httpx.Timeout(left, read=wait), extensions={'trace': trace}) as r:
             answered = True
-            if pace: pace.record(host, time.monotonic() - sent[0])
+            if pace: pace.record(host, time.monotonic() - sent[0], sent[0])
             if r.is_redirect or r.status_code != 200: return r.status_code, b'', r.headers
             if int(r.headers.get('content-length') or 0) > max_bytes:
                 raise DownloadError(f"too large: {r.headers['content-length']} bytes announced (limit {max_bytes:,})")
@@ -107,8 +114,10 @@ def _get(client:httpx.Client, url:str, deadline:float, max_bytes:int, pace:HostP
             return 200, bytes(body), {}
     except httpx.ReadTimeout:
         if answered or wait >= left: raise
-        raise DownloadError(f'timed out: no answer in {wait:.1f} s from {host}, which answered its other requests '
-                            f'within {wait / pace.factor:.2f} s (stuck, not retried)')
+        if not pace.overtaken(host, sent[0]):   # the host answered nothing newer: it is slow for everyone (a stall), not stuck on this
+            raise _Retry(f'timed out: no answer in {wait:.1f} s from {host}, which answered no newer request meanwhile (slow, not stuck)')
+        raise DownloadError(f'timed out: no answer in {wait:.1f} s from {host}, which meanwhile answered requests sent after this one '
+                            f'(stuck)', transient=True)
 
 # %% ../nbs/11_fetch.ipynb #6202a8bd
 def _follow(client, url, deadline, max_bytes, max_redirects, allow_private, pace)->tuple:
@@ -144,7 +153,7 @@ def fetch(
     pace:HostPace|None=None,         # answer times per host, to give up early on a stuck request
 )->tuple:                            # (body, final URL, attempts)
     "Download `url` within `timeout` seconds, retrying temporary failures; raise `DownloadError` or `Refused`."
-    deadline = time.monotonic() + timeout
+    deadline, transient = time.monotonic() + timeout, True
     for attempt in range(1, retries + 2):
         try: return (*_follow(client, url, deadline, max_bytes, max_redirects, allow_private, pace), attempt)
         except _Retry as e: err, dropped, asked = str(e), False, e.wait
@@ -152,11 +161,11 @@ def fetch(
         except httpx.HTTPError as e: err, dropped, asked = _transport_reason(e), isinstance(e, httpx.RemoteProtocolError), None
         pause = 0 if dropped and attempt == 1 else 0.1 * 2**(attempt - 1) * random.uniform(0.5, 1.5)
         if asked is not None and attempt <= retries:
-            if time.monotonic() + asked >= deadline: err += f': the server asked to retry after {asked:.0f} s, past the time limit'; break
+            if time.monotonic() + asked >= deadline: err += f': the server asked to retry after {asked:.0f} s, past the time limit'; transient = False; break
             pause = max(pause, asked)
         if attempt > retries or time.monotonic() + pause >= deadline: break
         time.sleep(pause)
-    raise DownloadError(f'{err} (after {attempt} attempt{"s" * (attempt > 1)})')
+    raise DownloadError(f'{err} (after {attempt} attempt{"s" * (attempt > 1)})', transient)
 
 # %% ../nbs/11_fetch.ipynb #114df7ef
 def http_client(workers:int=128)->httpx.Client:

@@ -4,16 +4,16 @@
 
 # %% ../nbs/22_lesson.ipynb #972c8b58
 from __future__ import annotations
-import time
+import contextlib, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 if TYPE_CHECKING: import pandas as pd  # for annotations; imported where used, so `lesson2 --help` stays quick
 
 # %% auto #0
-__all__ = ['HEAD_SIZE', 'FINE_TUNE', 'DEMO_PORT', 'write_url_lists', 'converted_originals', 'score_demo', 'demo_pipeline',
-           'stage_dataset', 'status_counts', 'stage_data', 'stage_train', 'stage_clean', 'stage_fine_tune',
-           'stage_deploy', 'run_demo']
+__all__ = ['HEAD_SIZE', 'FINE_TUNE', 'DEMO_PORT', 'write_url_lists', 'converted_originals', 'score_demo', 'lost_pictures',
+           'demo_pipeline', 'stage_dataset', 'status_counts', 'stage_data', 'stage_train', 'stage_clean',
+           'stage_fine_tune', 'stage_deploy', 'run_demo']
 
 # %% ../nbs/22_lesson.ipynb #eb2c6422
 HEAD_SIZE = 96                                   # the head and the cleaning look at 96 px pictures
@@ -64,6 +64,22 @@ def score_demo(
     planted = manifest[manifest.kind.isin(['broken', 'odd_format', 'exact_dup', 'near_dup'])]
     return {k: (int(sum(caught(r) for r in g.itertuples())), len(g)) for k, g in planted.groupby('kind')}
 
+# %% ../nbs/22_lesson.ipynb #001174ec
+def lost_pictures(
+    manifest:pd.DataFrame,     # what the demo planted where
+    downloaded:pd.DataFrame,   # `download_images`' report
+)->list:
+    "'path: reason' of every picture that failed to download though the demo planted nothing wrong in it."
+    broken = set(manifest.path[manifest.kind == 'broken'])
+    failed = downloaded[downloaded.status == 'failed']
+    src = failed.url.str.extract(r'/files/[^/]+/(.+)$')[0].map(unquote)
+    return [f'{p}: {why}' for p, why in zip(src, failed.reason) if p not in broken]
+
+def _lost_lines(lost:list)->list:
+    "Lines naming the good pictures that failed to download, with their reasons (none when nothing was lost)."
+    return [f'    {len(lost)} good picture{"s" * (len(lost) > 1)} failed to download (the demo planted nothing wrong in them):',
+            *(f'      {l}' for l in lost)] if lost else []
+
 # %% ../nbs/22_lesson.ipynb #c2901a1a
 DEMO_PORT = 47821  # file names are hashes of URLs: a fixed port keeps the demo's names the same everywhere (its split goes by content)
 
@@ -90,11 +106,12 @@ def demo_pipeline(
     manifest:pd.DataFrame,    # its manifest
     dest:Path,                # folder for the URL lists, the download and its reports
     progress:bool=True,       # show progress bars
+    server=None,              # a practice server already running (in another process, say): its `url` and `port`
 )->dict:
     "Serve the demo `dataset` locally, download it from URL lists into `dest`, verify, dedupe, and score."
     from lesson2_lib.data import download_images, read_url_files, verify_images, find_duplicates
     dest = Path(dest)
-    with _demo_server(dataset.parent, dest/'urls'/'port.txt') as srv:
+    with contextlib.nullcontext(server) if server else _demo_server(dataset.parent, dest/'urls'/'port.txt') as srv:
         lists = write_url_lists(srv, dataset, manifest, dest/'urls')
         # timeout=60: the local server hangs on nothing, but on a busy machine (notebooks tested side by side) 10 s was not always enough
         downloaded = download_images(read_url_files(lists), dest/'images', allow_private=[f'127.0.0.1:{srv.port}'], progress=progress, timeout=60)
@@ -135,10 +152,11 @@ def stage_data(
     run = demo_pipeline(dest/'dataset', manifest, dest/'data', progress=progress)
     d, v, dups, scores = run['downloaded'], run['verified'], run['dups'], run['scores']
     fig = dict(path=str(dest/'data'/'images'), download=d.status.value_counts().to_dict(), verify=v.status.value_counts().to_dict(),
-               duplicates=len(dups), caught={k: dict(caught=c, planted=n) for k, (c, n) in scores.items()}, seconds=_since(t))
+               duplicates=len(dups), caught={k: dict(caught=c, planted=n) for k, (c, n) in scores.items()},
+               lost=lost_pictures(manifest, d), seconds=_since(t))
     return run, fig, [f'[2] data: downloaded {len(d)} URLs from a local server into {fig["path"]} ({fig["seconds"]} s)',
                       f'    download: {status_counts(d.status)}; verify: {status_counts(v.status)}; {len(dups)} duplicates found',
-                      '    caught: ' + ', '.join(f'{c}/{n} {k}' for k, (c, n) in scores.items())]
+                      '    caught: ' + ', '.join(f'{c}/{n} {k}' for k, (c, n) in scores.items()), *_lost_lines(fig['lost'])]
 
 # %% ../nbs/22_lesson.ipynb #030bdbd3
 def stage_train(
@@ -234,5 +252,5 @@ def run_demo(
     cleaned, lines = stage_clean(dest, manifest, run, trained['valid_accuracy'], progress); told(lines)
     tuned, lines = stage_fine_tune(dest, Path(cleaned['cleaned']), epochs, seed, progress); told(lines)
     deployed, lines = stage_deploy(dest, dest/'data'/'images' if tuned.get('skipped') else Path(cleaned['cleaned'])); told(lines)
-    told([f'done in {time.time() - start:.1f} s'])
+    told([f'done in {time.time() - start:.1f} s', *_lost_lines(data['lost'])])   # said again last, where nobody misses it
     return dict(dataset=dataset, data=data, train=trained, clean=cleaned, fine_tune=tuned, deploy=deployed, seconds=_since(start))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_practice_server.ipynb #ca329a82
 from __future__ import annotations
-import io, mimetypes, threading, time
+import io, mimetypes, random, threading, time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -53,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.log.append(self.path)
-        time.sleep(self.server.latency)
+        time.sleep(random.uniform(*self.server.latency))
         parts = urlsplit(self.path)
         route, _, rest = unquote(parts.path).lstrip('/').partition('/')
         handler = getattr(self, f'_{route.replace("-", "_").replace(".", "_")}', None)
@@ -137,7 +137,7 @@ class PracticeServer:
     "A local HTTP server on 127.0.0.1 serving the files under `root` and every kind of bad answer."
     def __init__(self,
                  root:Path|str|None=None,  # folder whose files are served under /files/
-                 latency:float=0.0,        # seconds added before every answer
+                 latency:float|tuple=0.0,  # seconds added before every answer, or (least, most) for a random delay in between
                  port:int=0):              # port to listen on (0: any free port)
         self.root, self.latency, self.port = Path(root) if root else None, latency, port
         self.httpd = None
@@ -146,7 +146,7 @@ class PracticeServer:
         "Start serving in a background thread (if not serving yet); return self."
         if self.httpd is not None: return self
         s = self.httpd = _Server(('127.0.0.1', self.port), _Handler)
-        s.root, s.latency, s.log, s.connections = self.root, self.latency, [], 0
+        s.root, s.latency, s.log, s.connections = self.root, self.latency if isinstance(self.latency, tuple) else (self.latency,) * 2, [], 0
         s.stopping, s.bomb, s.busy, s.lock = threading.Event(), bomb_png(), set(), threading.Lock()
         self.port = s.server_address[1]
         threading.Thread(target=s.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True).start()

@@ -1,5 +1,5 @@
 "Downloading as a user meets it: a real threaded HTTP server on 127.0.0.1, the `lesson2` command, kills and reruns."
-import contextlib, json, os, signal, subprocess, time
+import contextlib, json, os, signal, subprocess, threading, time
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -138,3 +138,29 @@ def test_ctrl_c_keeps_finished_files_and_the_report(site):
         r = lesson2('download', tmp/'digits.txt', '--dest', dest, '--allow-private', '--json')
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)['status'] == {'exists': len(saved), 'ok': len(skipped)}
+
+SERVE = ("import sys, time; from lesson2_lib.practice import PracticeServer; s = PracticeServer(sys.argv[1]).start(); "
+         "print(s.port, flush=True); time.sleep(600)")
+
+def test_a_server_paused_for_3_s_loses_no_good_picture(tmp_path):
+    "The course's download while its server's process stops for 3 s (SIGSTOP, then SIGCONT): every good picture saved, every planted fault caught."
+    from lesson2_lib.lesson import demo_pipeline, lost_pictures
+    m = demo_dataset(tmp_path/'site'/'dataset')
+    proc = subprocess.Popen([str(BIN/'python'), '-c', SERVE, str(tmp_path/'site')], stdout=subprocess.PIPE, text=True)
+    paused = []
+    def pause():   # once 400 of the 1,823 pictures are saved: the rest are in flight or waiting
+        while len(image_files(tmp_path/'run'/'images') if (tmp_path/'run'/'images').exists() else []) < 400: time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGSTOP); start = time.monotonic(); time.sleep(3)
+        os.kill(proc.pid, signal.SIGCONT); paused.append((time.monotonic() - start, len(image_files(tmp_path/'run'/'images'))))
+    try:
+        port = int(proc.stdout.readline())
+        staller = threading.Thread(target=pause, daemon=True); staller.start()
+        run = demo_pipeline(tmp_path/'site'/'dataset', m, tmp_path/'run', progress=False, server=PracticeServer(port=port))
+        staller.join(timeout=10)
+    finally: proc.kill(); proc.wait()
+    d = run['downloaded']
+    assert paused and paused[0][0] >= 3 and paused[0][1] < (d.status == 'ok').sum(), f'the pause should land mid-download: {paused}'
+    assert lost_pictures(m, d) == [], lost_pictures(m, d)
+    assert sorted(d.status.value_counts().items()) == [('duplicate', 8), ('failed', 6), ('ok', 1809)], d.status.value_counts()
+    assert all(caught == planted for caught, planted in run['scores'].values()), run['scores']
+    assert (d.attempts > 1).sum() > 0, 'the pause should have made some requests try again'
