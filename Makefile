@@ -7,7 +7,7 @@ CONSTRAINTS := .ci/constraints.txt
 STAMP := $(VENV)/.lesson2-installed
 DEMO_DIR ?= lesson2-demo
 
-.PHONY: venv web demo lab test check export bench freeze constraints-latest docs docs-pages screenshots
+.PHONY: venv web demo lab test test-quick check export bench freeze constraints-latest docs docs-pages screenshots
 
 # Create the virtual environment if missing and install the project with the pinned set.
 $(STAMP): setup.py settings.ini $(CONSTRAINTS)
@@ -62,13 +62,26 @@ $(CHROMIUM):
 	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
 
+# The pytest part fails, naming its slowest tests, past this many seconds (#38: CI's limit is 90 minutes for everything, and a
+# slow day has run the same tests 3.5x slower than a quiet one).
+PYTEST_BUDGET ?= 1200
+
 test: $(STAMP) $(CHROMIUM) $(ORT_WEB)
 	@$(MAKE) --no-print-directory check
 	@# one thread per notebook: two notebooks each running PyTorch on both cores took 616 s instead of 260 s here
 	@start=$$(date +%s); OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing && \
 	echo "nbdev_test took $$(( $$(date +%s) - start )) s"
-	@start=$$(date +%s); $(BIN)/python -m pytest tests -ra && \
+	@start=$$(date +%s); $(BIN)/python -m pytest tests -ra --durations=15 --durations-min=5 --budget $(PYTEST_BUDGET) && \
 	echo "pytest took $$(( $$(date +%s) - start )) s"
+
+# The inner loop, a few minutes: the library matches the notebooks, every notebook but the long ones under nbdev_test (the
+# lesson chapters on the digits among them), and the pytest files that start no server, browser or training. CI runs `make test`.
+QUICK_SKIP ?= ^(02_train|03_clean|04_deploy|17_train|18_clean|22_lesson|23_cli)
+test-quick: $(STAMP)
+	@$(MAKE) --no-print-directory check
+	@start=$$(date +%s); OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing --skip_file_re '$(QUICK_SKIP)' && \
+	$(BIN)/python -m pytest -q tests/test_cli.py tests/test_architecture.py tests/test_budget.py tests/test_docs.py -k 'not chromium' && \
+	echo "make test-quick took $$(( $$(date +%s) - start )) s"
 
 # Benchmarks against fastai's own functions, run side by side; they print tables, not verdicts.
 bench: $(STAMP)

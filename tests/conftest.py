@@ -18,3 +18,49 @@ def lesson2(*args, cwd=None, timeout=600, env=None):
     exe = shutil.which('lesson2', path=str(BIN)) or 'lesson2'
     return subprocess.run([exe, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
+
+# The time budget of `make test` (issue #38): `--budget SECONDS` fails the run, naming the slowest tests, when the tests
+# together take longer; CI's limit is 90 minutes for everything, and a slow day has made the same tests 3.5x slower.
+def pytest_addoption(parser):
+    parser.addoption('--budget', type=float, default=None, metavar='SECONDS',
+                     help='fail the run, naming the slowest tests, when all tests together take longer than this')
+
+_TAKEN = {}   # test id -> seconds in setup, call and teardown
+
+def pytest_sessionstart(session):
+    import time
+    session.config.stash[_START] = time.monotonic()
+
+_START = pytest.StashKey[float]()
+
+def pytest_runtest_logreport(report):
+    _TAKEN[report.nodeid] = _TAKEN.get(report.nodeid, 0.0) + report.duration
+
+def over_budget(took:float, budget:float|None, taken:dict, most:int=10)->list:
+    "The lines that say a run went over its budget, with its `most` slowest tests; [] within it."
+    if budget is None or took <= budget: return []
+    slow = sorted(taken.items(), key=lambda kv: -kv[1])[:most]
+    return [f'over budget: the tests took {took:.0f} s, the budget is {budget:.0f} s (make test); the slowest:',
+            *(f'  {s:7.1f} s  {name}' for name, s in slow)]
+
+def pytest_sessionfinish(session, exitstatus):
+    import time
+    lines = over_budget(time.monotonic() - session.config.stash[_START], session.config.getoption('--budget'), _TAKEN)
+    if not lines: return
+    tr = session.config.pluginmanager.get_plugin('terminalreporter')
+    for line in lines: tr.write_line(line, red=True, bold=line is lines[0]) if tr else print(line)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+@pytest.fixture(scope='session')
+def default_model(tmp_path_factory):
+    """A model made once by the default `lesson2 train`, for the tests that only need one: (export folder, training data, photos
+    of each class it did not train on). The bears when ../shared has them (asked about the full-size originals), else the demo digits."""
+    tmp = tmp_path_factory.mktemp('default-model')
+    if (SHARED/'datasets'/'bears').is_dir(): data, held = SHARED/'datasets'/'bears', SHARED/'datasets'/'bears-full'
+    else:
+        from lesson2_lib.demo import demo_dataset
+        demo_dataset(tmp/'digits', per_class=40); data = held = tmp/'digits'
+        lesson2('verify', data)
+    run = lesson2('train', data, '--out', tmp/'model', cwd=tmp)
+    assert run.returncode == 0, run.stderr
+    return tmp/'model', data, held
