@@ -1,27 +1,19 @@
 "The Hugging Face Space bundle as it will run there: its own requirements in a fresh venv (no PyTorch), app.py on 127.0.0.1, asked through gradio_client and in Chromium."
-import os, shutil, subprocess, sys, venv
+import os, shutil, subprocess, venv
 from pathlib import Path
 import pytest
-from conftest import ROOT, SHARED, lesson2
+from conftest import ROOT, lesson2
 from browser import chromium_page, free_port, served, OUTPUT
 
 CONSTRAINTS = ROOT/'.ci'/'constraints.txt'
 
 @pytest.fixture(scope='module')
-def model(tmp_path_factory):
-    "An export made by the default `lesson2 train`, with photos of each class it did not train on: the bears when ../shared has them, else the demo digits."
-    tmp = tmp_path_factory.mktemp('space')
-    if (SHARED/'datasets'/'bears').is_dir():
-        data, held = SHARED/'datasets'/'bears', SHARED/'datasets'/'bears-full'   # trained on the small photos, asked about full-size ones
-    else:
-        from lesson2_lib.demo import demo_dataset
-        demo_dataset(tmp/'site', per_class=40); data = held = tmp/'site'
-        lesson2('verify', data)
-    run = lesson2('train', data, '--out', tmp/'model', cwd=tmp)
-    assert run.returncode == 0, run.stderr
+def model(default_model):
+    "The default `lesson2 train` export (conftest), with the last two photos of each class it did not train on."
+    export, data, held = default_model
     photos = {c.name: sorted(p for p in c.iterdir() if p.suffix.lower() in ('.jpg', '.jpeg', '.png', '.webp'))[-2:]
               for c in sorted(held.iterdir()) if c.is_dir() and not c.name.endswith('.quarantine')}
-    return tmp/'model', photos
+    return export, photos
 
 @pytest.fixture(scope='module')
 def space(model, tmp_path_factory):
