@@ -51,11 +51,40 @@ def pytest_sessionfinish(session, exitstatus):
     for line in lines: tr.write_line(line, red=True, bold=line is lines[0]) if tr else print(line)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+# `make test` runs these files on two pytest-xdist workers (`-n 2 --dist loadgroup`). Each file is one group, kept whole on one
+# worker, so that its module fixtures (a server, a venv, a wheel) are made once; the groups go out longest first, so that the two
+# workers end together. FILE_SECONDS: each file's time on a fresh clone (2026-12-03, one worker, a quiet 2-core machine).
+FILE_SECONDS = {'test_notebooks_kernel.py': 490, 'test_packaging.py': 250, 'test_newcomer.py': 235, 'test_app.py': 135,
+                'test_static.py': 125, 'test_browser_clean.py': 105, 'test_space.py': 80, 'test_train.py': 67, 'test_lab.py': 45,
+                'test_download.py': 35, 'test_docs.py': 25, 'test_voila.py': 15}
+# Files that must not run beside each other: the lesson chapters serve their pictures on one port (sources.LESSON_PORT), and a
+# chapter that finds it taken serves on another, which renames the pictures and so changes the random split its figures come from.
+SAME_WORKER = {'test_lab.py': 'test_notebooks_kernel.py'}
+
+def group_of(path:Path)->str: return SAME_WORKER.get(path.name, path.name)
+
+def pytest_collection_modifyitems(session, config, items):
+    cost = {}
+    for it in items: cost[group_of(it.path)] = cost.get(group_of(it.path), 0) + FILE_SECONDS.get(it.path.name, 0)
+    items.sort(key=lambda it: -cost[group_of(it.path)])   # stable: each file's tests keep their order
+    for it in items: it.add_marker(pytest.mark.xdist_group(group_of(it.path)))
+
 @pytest.fixture(scope='session')
-def default_model(tmp_path_factory):
+def default_model(tmp_path_factory, request):
     """A model made once by the default `lesson2 train`, for the tests that only need one: (export folder, training data, photos
     of each class it did not train on). The bears when ../shared has them (asked about the full-size originals), else the demo digits."""
-    tmp = tmp_path_factory.mktemp('default-model')
+    if hasattr(request.config, 'workerinput'):   # a pytest-xdist worker: the first worker to ask trains it, in the run's shared temporary folder
+        from filelock import FileLock
+        root = tmp_path_factory.getbasetemp().parent
+        with FileLock(root/'default-model.lock'):
+            if not (root/'default-model'/'done').is_file():
+                made = _default_model(root/'default-model')
+                (root/'default-model'/'done').write_text('\n'.join(map(str, made)))
+            return tuple(Path(p) for p in (root/'default-model'/'done').read_text().splitlines())
+    return _default_model(tmp_path_factory.mktemp('default-model'))
+
+def _default_model(tmp:Path)->tuple:
+    tmp.mkdir(parents=True, exist_ok=True)
     if (SHARED/'datasets'/'bears').is_dir(): data, held = SHARED/'datasets'/'bears', SHARED/'datasets'/'bears-full'
     else:
         from lesson2_lib.demo import demo_dataset

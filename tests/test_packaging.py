@@ -62,17 +62,41 @@ def installed(py)->dict:
     return {p['name'].lower(): p['version'] for p in json.loads(run(py, '-m', 'pip', 'list', '--format=json', '--disable-pip-version-check').stdout)}
 
 LEARNER = ('fastai', 'fastcore', 'pandas', 'torch', 'torchvision')   # what a Colab or Kaggle learner has before installing lesson2_lib
+STACK = ('torch', 'torchvision', 'triton', 'nvidia-')   # PyTorch's build with its CUDA libraries: 5.3 of the 5.6 GB a fresh venv gets
+
+def torch_stack(where:Path, wanted:dict)->dict:
+    """Link into `where` the installed files of PyTorch's stack (`STACK`) from this environment, each dist only where `wanted` (name ->
+    version) asks for the version installed here, and return {name: version} of what was linked: a venv given `where` on its path
+    (a .pth line) has them installed as pip sees it, and pip installs anything else, or any other version, into the venv itself."""
+    import importlib.metadata as md
+    where.mkdir(parents=True)
+    linked, tops = {}, set()
+    for d in md.distributions():
+        name = d.metadata['Name'].lower().replace('_', '-')
+        if not name.startswith(STACK) or wanted.get(name) != d.version: continue
+        linked[name] = d.version
+        tops |= {f.parts[0] for f in d.files or [] if f.parts[0] != '..'}   # top-level folders and files, the dist-info among them
+    site = Path(md.distribution('torch').locate_file(''))
+    for top in sorted(tops):
+        if (site/top).exists(): (where/top).symlink_to(site/top)
+    return linked
 
 def test_wheel_beside_the_newest_fastai(wheel, tmp_path):
     "A learner's venv with the newest fastai, fastcore and pandas: installing the wheel changes none of them, and the public path runs."
     latest = {l.split('==')[0].lower(): l.split('==')[1] for l in (ROOT/'.ci'/'constraints-latest.txt').read_text().splitlines() if '==' in l}
     py, bin_, pip = fresh_env(tmp_path/'env')
+    # The newest PyTorch is the pinned one (today: torch 2.14.1, torchvision 0.29.1, their CUDA libraries): rather than unpack the same
+    # 5.3 GB again (up to 280 s on a slow day), the venv sees this environment's copy of those dists, and only of those, from a folder
+    # of links. Everything else (fastai, pandas, PyTorch's own light dependencies) comes fresh from the index with pip, into the venv.
+    shared = torch_stack(tmp_path/'torch-stack', latest)
+    (Path(run(py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])').stdout.strip())/'torch-stack.pth').write_text(f'{tmp_path/"torch-stack"}\n')
     run(*pip, '-c', ROOT/'.ci'/'constraints-latest.txt', *LEARNER, timeout=1800)
     before = installed(py)
     assert [before[p] for p in LEARNER] == [latest[p] for p in LEARNER]
     run(*pip, '-c', ROOT/'.ci'/'constraints-latest.txt', wheel, timeout=1800)
     after = installed(py)
     assert {p: (v, after.get(p)) for p, v in before.items() if after.get(p) != v} == {}, 'installing the wheel changed what the learner had'
+    print(f'linked from the pinned set, the same versions: {shared}')
     smoke(bin_, tmp_path)
 
 def smoke(bin_, tmp):
