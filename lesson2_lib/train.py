@@ -406,9 +406,14 @@ def train_scores(
     return float(loss), _error(learn, scores)
 
 # %% ../nbs/17_train.ipynb #6cf41feb
-def _too_high(valid, start:float, guess:float, jump:float, explode:float)->str|None:
-    "The verdict when the validation loss climbed above where the run started (or exploded); None otherwise."
-    top = valid.max()
+def _too_high(valid, start:float, guess:float, jump:float, explode:float, losses=())->str|None:
+    "The verdict when the validation loss climbed above where the run started, or it or the training loss exploded; None otherwise."
+    top, spike = valid.max(), max(map(float, losses), default=0.0)   # `losses`: the Recorder's training loss, batch by batch (smoothed)
+    if spike > explode * guess and np.isfinite(valid).all() and top <= explode * guess:   # the training loss shot up, the validation loss did not show it
+        recovered = valid[-1] < start
+        return (f'learning rate too high{" at first" if recovered else ""}: the training loss shot up to {spike:.3g} batch by batch '
+                f'(guessing scores {guess:.2f}){" before the falling rate brought the validation loss down to " + format(valid[-1], ".3g") if recovered else ""}; '
+                'a rate that throws the loss that far is more than the model takes, whatever the last epoch shows: try a rate 10x smaller')
     if np.isfinite(valid).all() and top <= explode * guess and top <= jump * start + 0.1 * guess: return None
     if valid[-1] < start:   # it came back as one-cycle lowered the rate: still a rate too high for the start of the run
         return (f'learning rate too high at first: the validation loss went from {start:.3g} up to {top:.3g} before the falling rate '
@@ -458,7 +463,7 @@ def diagnose(
     _, valid, err = epochs
     guess = math.log(n_classes or learn.dls.c)  # the loss of guessing every class equally likely
     start = guess if before is None else float(before[0])
-    if verdict := _too_high(valid, start, guess, jump, explode) or _over_fit(valid, err, tolerance, rise): return verdict
+    if verdict := _too_high(valid, start, guess, jump, explode, getattr(learn.recorder, 'losses', ())) or _over_fit(valid, err, tolerance, rise): return verdict
     loss, error = clean or train_scores(learn)
     return _under_fit(valid, err, loss, error, start, guess, progress, still, tolerance, rise) or (
         f'looks healthy: training loss {loss:.3g} (no augmentation), validation loss {valid[-1]:.3g}'
@@ -479,6 +484,8 @@ def feature_learner(
     set_seed(seed, reproducible=True)
     c = len(dls.vocab)
     model = nn.Linear(X.shape[1], c) if not hidden else nn.Sequential(nn.Linear(X.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, c))
+    last = model if not hidden else model[-1]
+    nn.init.zeros_(last.weight); nn.init.zeros_(last.bias)   # the head starts by guessing (every class equally likely), where `diagnose` assumes a run starts
     fdls = DataLoaders.from_dsets(TensorDataset(X, y), TensorDataset(Xv, yv), bs=bs, device='cpu')
     fdls.c, fdls.vocab = c, dls.vocab
     return Learner(fdls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
