@@ -139,3 +139,23 @@ def test_pictures_shown_by_reference_exist(name):
             f = ROOT/'nbs'/ref
             assert f.is_file(), f'{name} shows {ref}, which is not in nbs/: run `make screenshots`'
             with Image.open(f) as im: assert min(im.size) >= 100, f'{name}: {ref} is only {im.size}'
+
+LESSON = [n for n in NOTEBOOKS if n[:2] in ('01', '02', '03', '04', '05')]
+# Starlette's in-process client keeps its name: 04_deploy calls the app through it. Nothing else a learner reads names the checks.
+CLIENT = re.compile(r'\b(starlette\.)?testclient\b', re.I)
+
+def reader_text(nb:dict)->list:
+    "(cell number, text) of what a learner reads: the markdown and the code cells that are not hidden."
+    return [(i, ''.join(c['source'])) for i, c in enumerate(nb['cells'])
+            if c['cell_type'] == 'markdown' or (c['cell_type'] == 'code' and 'hide' not in docs.directives(''.join(c['source'])))]
+
+@pytest.mark.parametrize('name', LESSON)
+def test_lesson_prose_speaks_of_the_lesson(name):
+    found = [(i, m.group(0)) for i, text in reader_text(NOTEBOOKS[name])
+             for m in re.finditer(r'\b(test\w*|bench\w*|pytest|chromium)\b', CLIENT.sub('', text), re.I)]
+    assert not found, f'{name} speaks of its checks where a learner reads it (cell, word): {found}'
+
+def test_lesson_prose_check_finds_words():
+    nb = {'cells': [{'cell_type': 'markdown', 'source': 'as the browser tests use it'}, {'cell_type': 'code', 'source': '#| hide\ntest_eq(1, 1)'},
+                    {'cell_type': 'code', 'source': 'client = TestClient(app)'}]}
+    assert [(i, m.group(0)) for i, t in reader_text(nb) for m in re.finditer(r'\b(test\w*)\b', CLIENT.sub('', t), re.I)] == [(0, 'tests')]
