@@ -54,7 +54,7 @@ def pytest_sessionfinish(session, exitstatus):
 # `make test` runs these files on two pytest-xdist workers (`-n 2 --dist loadgroup`). Each file is one group, kept whole on one
 # worker, so that its module fixtures (a server, a venv, a wheel) are made once; the groups go out longest first, so that the two
 # workers end together. FILE_SECONDS: each file's time on a fresh clone (2026-12-03, one worker, a quiet 2-core machine).
-FILE_SECONDS = {'test_notebooks_kernel.py': 490, 'test_packaging.py': 250, 'test_newcomer.py': 235, 'test_app.py': 135,
+FILE_SECONDS = {'test_notebooks_kernel.py': 690, 'test_packaging.py': 250, 'test_newcomer.py': 235, 'test_app.py': 135,
                 'test_static.py': 125, 'test_browser_clean.py': 105, 'test_space.py': 80, 'test_train.py': 67, 'test_lab.py': 45,
                 'test_download.py': 35, 'test_docs.py': 25, 'test_voila.py': 15,
                 'test_book_fine_tune.py': 90}
