@@ -109,8 +109,8 @@ docs: $(STAMP) $(ORT_WEB) screenshots
 # What a person clicks, as the lesson chapters show it: the browser tests drive the cleaner in JupyterLab and the app under
 # Voila in Debian's Chromium, and their screenshots become nbs/images/ (shown in 03_clean and 04_deploy).
 screenshots: $(STAMP) $(CHROMIUM) $(ORT_WEB)
-	$(BIN)/python -m pytest -q tests/test_browser_clean.py tests/test_voila.py tests/test_static.py
-	mkdir -p nbs/images && cp tests/out/clean_widget.png tests/out/voila_upload.png tests/out/static_none.png nbs/images/
+	$(BIN)/python -m pytest -q -m "slow or not slow" tests/test_browser_clean.py tests/test_voila.py tests/test_static.py
+	mkdir -p nbs/images && cp tests/out/clean_widget.png tests/out/fastai_cleaner.png tests/out/voila_upload.png tests/out/static_none.png nbs/images/
 
 # Only re-render _docs/ from the outputs already saved in the notebooks.
 docs-pages: $(STAMP)

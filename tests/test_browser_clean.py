@@ -1,5 +1,6 @@
 "The cleaner widget as a person meets it: real JupyterLab, Debian's Chromium driven by Playwright, the cleaning notebook itself."
 import json, shutil, time
+import pytest
 import pandas as pd
 from conftest import ROOT
 from browser import chromium_page, jupyterlab, OUTPUT
@@ -66,3 +67,40 @@ def test_cleaner_in_jupyterlab(tmp_path):
         assert chosen['path'] not in set(cleaned.path)
         assert len(cleaned) > 1500
     assert (OUTPUT/'clean_widget.png').stat().st_size > 10_000
+
+FASTAI_CELL = 'fastai_cleaner = ImageClassifierCleaner(learn)'
+
+@pytest.mark.slow   # `make screenshots` runs it: 03_clean up to fastai's widget, in JupyterLab
+def test_fastai_cleaner_forgets_a_choice_in_jupyterlab(tmp_path):
+    "fastai's ImageClassifierCleaner in 03_clean, clicked in JupyterLab: a choice is gone after a look at another class."
+    root, tmpdir = tmp_path/'lab', tmp_path/'tmp'
+    root.mkdir(); tmpdir.mkdir()
+    shutil.copy(ROOT/'nbs'/'03_clean.ipynb', root)
+    OUTPUT.mkdir(exist_ok=True)
+    with jupyterlab(root, tmpdir) as (base, token), chromium_page(viewport=(1400, 900)) as page:
+        page.goto(f'{base}/lab/tree/03_clean.ipynb?token={token}')
+        page.wait_for_function(IDLE, timeout=120_000)
+        run_up_to(page, FASTAI_CELL)
+        out = page.locator('.jp-CodeCell', has_text=FASTAI_CELL).first.locator('.jp-OutputArea').first   # the cell's, not its widgets'
+        try: out.locator('img').nth(7).wait_for(timeout=420_000)
+        except Exception:
+            page.screenshot(path=str(OUTPUT/'fastai_cleaner_failed.png'), full_page=True)
+            raise
+        menus = out.locator('select')
+        classes = menus.nth(0).locator('option').all_inner_texts()
+        menus.nth(2).select_option(label='<Delete>')
+        page.wait_for_timeout(500)
+        out.screenshot(path=str(OUTPUT/'fastai_cleaner.png'))   # `make screenshots` copies it into 03_clean
+        first = lambda: out.locator('img').first.get_attribute('src')
+        def shows(same:bool, src:str):
+            "Wait until the first picture is (or is no longer) `src`."
+            deadline = time.time() + 60
+            while (first() == src) != same and time.time() < deadline: page.wait_for_timeout(200)
+            assert (first() == src) == same
+        first_picture = first()
+        menus.nth(0).select_option(label=classes[1])
+        shows(False, first_picture)
+        menus.nth(0).select_option(label=classes[0])
+        shows(True, first_picture)   # the same picture is back in first place
+        assert menus.nth(2).evaluate('s => s.options[s.selectedIndex].text') == '<Keep>'   # and its <Delete> is gone
+    assert (OUTPUT/'fastai_cleaner.png').stat().st_size > 10_000
