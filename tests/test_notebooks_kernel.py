@@ -47,9 +47,11 @@ def run_in_kernel(path, timeout:int=CELL_TIMEOUT, then:str|None=None):
 
 # The longest notebooks run in a real kernel only with `pytest -m slow`: nbdev_test runs them in every `make test`, they use
 # no widget comms or event loop of their own that nbdev_test's shell lacks (22_lesson's and 23_cli's demos, 17_train), and 18_clean's
-# widgets are exercised in real JupyterLab by test_browser_clean.py. The lesson chapters 02 to 04 run here on full-size photos
-# (below) rather than on the digits. The rest (downloads inside the kernel's event loop, the in-notebook app's widgets) run here every time.
-HEAVY = {'02_train.ipynb', '03_clean.ipynb', '04_deploy.ipynb', '17_train.ipynb', '18_clean.ipynb', '22_lesson.ipynb', '23_cli.ipynb'}
+# widgets are exercised in real JupyterLab by test_browser_clean.py. The lesson chapters run in a real kernel as the learner sees them
+# (their visible cells alone, on the digits: test_visible_cells.py) and 01 to 04 here on full-size photos with their hidden checks;
+# nbdev_test runs them whole on the digits. The rest (downloads inside the kernel's event loop, the in-notebook app's widgets) run here whole every time.
+HEAVY = {'01_data.ipynb', '02_train.ipynb', '03_clean.ipynb', '04_deploy.ipynb', '05_sgd.ipynb',
+         '17_train.ipynb', '18_clean.ipynb', '22_lesson.ipynb', '23_cli.ipynb'}
 CASES = [pytest.param(p, marks=pytest.mark.slow) if p.name in HEAVY else p for p in NOTEBOOKS]
 
 @pytest.mark.parametrize('path', CASES, ids=lambda p: p.name)
@@ -80,3 +82,4 @@ def test_lesson_chapter_on_full_size_photos(name, monkeypatch):
     from conftest import shared_dataset
     monkeypatch.setenv('LESSON2_DATA', str(shared_dataset('bears-full')))
     run_in_kernel(ROOT/'nbs'/name, then=ON_PHOTOS[name])
+
