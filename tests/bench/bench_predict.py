@@ -52,6 +52,23 @@ def side(name, folder):
                                                      network=latency(lambda x: pred.session.run(None, {'pixels': x}), xs)['p50'])
     print(json.dumps(res))
 
+def int8_line(what:str, q:dict)->str:
+    "The export's verdict on its 8-bit graph, with what it measured."
+    return (f'8-bit graph of the {what} model: kept {q["kept"]}; Predictor p50 {q["p50_ms"]["int8"]} ms with it against '
+            f'{q["p50_ms"]["float32"]} ms float (kept only if {q["min_saving"]:.0%} faster); same class as the float graph on '
+            f'{q["agreement"]:.1%} of {q["pictures"]} validation pictures ({q["alone"]:.1%} without the fallback, which '
+            f'{q["fallback_share"]:.1%} of them took)')
+
+def digits_int8(tmp:Path)->dict:
+    "The `int8` record of a `--int8` export of the built-in digits (96 px, the head alone), as 02_train trains them."
+    from lesson2_lib.demo import demo_dataset
+    from lesson2_lib.train import image_dls, fast_learner
+    from lesson2_lib.deploy import export_model
+    from lesson2_lib.data import verify_images
+    demo_dataset(tmp/'digits'); verify_images(tmp/'digits', progress=False)   # sets the planted broken files aside
+    learn = fast_learner(image_dls(tmp/'digits', size=96, flip=False), 96, cache=tmp/'cache96', progress=False)
+    return export_model(learn, tmp/'digits-int8', 96, int8=True)['int8']
+
 def main():
     if not (BEARS.is_dir() and FULL.is_dir()): sys.exit(f'{Path(__file__).stem}: {BEARS} is absent (it exists only beside the development checkout)')
     from lesson2_lib.train import image_dls, fast_learner
@@ -64,8 +81,8 @@ def main():
     res = {'fastai learn.predict': run('fastai', tmp), 'Predictor (default export)': run('lesson2', tmp),
            'Predictor (train --int8)': run('lesson2', tmp/'int8')}
     print('224 px, bytes in -> label out, one picture at a time; each side in its own process')
-    print(f'8-bit graph: kept {q8["kept"]}, same class as the float graph on {q8["agreement"]:.1%} of {q8["pictures"]} validation '
-          f'pictures ({q8["alone"]:.1%} without the fallback, which {q8["fallback_share"]:.1%} of them took)\n')
+    print(int8_line('bears', q8))
+    print(int8_line('digits', digits_int8(tmp)) + '\n')
     print(f'{"":50} {"p50 ms":>8} {"p90 ms":>8} {"p99 ms":>8} {"batch pics/s":>13} {"peak MB":>8}')
     for key, target in (('small', 4), ('full', 6)):
         sizes = [p.stat().st_size for p in pictures(key == 'full')]
