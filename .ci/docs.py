@@ -10,7 +10,8 @@ honoured the way its site honours them: `#| hide` cells are left out, `#| echo: 
 
 What is kept as documentation is small: widget state and widget views are dropped (a widget needs a live kernel), so
 are libraries' warnings (they name files of the machine that ran them),
-cells nbdev_test skips (`tst_flags` in settings.ini: slow, net) and `#| eval: false` cells are not run, and each
+cells nbdev_test skips (`tst_flags` in settings.ini: slow, net) and `#| eval: false` cells are not run (a skipped cell keeps the
+outputs it had; `execute --slow` runs the slow ones too), and each
 notebook's saved size is checked against a ceiling."""
 import argparse, configparser, html, os, re, shutil, sys, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -37,12 +38,12 @@ def directives(source:str)->dict:
             out[name.rstrip(':')] = args
     return out
 
-def runs(cell)->bool:
-    "Does nbdev_test run this cell (and so `execute`)?"
+def runs(cell, flags:set=frozenset())->bool:
+    "Does nbdev_test run this cell (and so `execute`), when given the test flags `flags` (as `nbdev_test --flags slow`)?"
     if cell.cell_type != 'code': return False
     d = directives(cell.source)
     if 'nbdev_export(' in cell.source or d.get('eval', [''])[:1] == ['false']: return False
-    return not (SKIP_FLAGS & d.keys())
+    return not ((SKIP_FLAGS - set(flags)) & d.keys())
 
 def _keep(output:dict)->dict|None:
     "The output as documentation: no widget views (they need a live kernel), no widget-only text."
@@ -56,15 +57,14 @@ def _keep(output:dict)->dict|None:
         output['data'] = data
     return output
 
-def execute(path:Path, timeout:int=1800)->float:
-    "Run the notebook at `path` in a fresh kernel (cells nbdev_test skips are skipped) and save it with its outputs; seconds taken."
+def execute(path:Path, timeout:int=1800, flags:set=frozenset())->float:
+    "Run the notebook at `path` in a fresh kernel and save it with its outputs; seconds taken. Cells nbdev_test skips (unless given their flag) keep the outputs they had."
     import nbformat
     from nbclient import NotebookClient
     start = time.time()
     nb = nbformat.read(path, as_version=4)
-    for c in nb.cells:
-        if c.cell_type == 'code': c.outputs, c.execution_count = [], None
-    todo = [c for c in nb.cells if runs(c)]
+    todo = [c for c in nb.cells if runs(c, flags)]
+    for c in todo: c.outputs, c.execution_count = [], None
     run = nbformat.v4.new_notebook(cells=todo, metadata=nb.metadata)
     client = NotebookClient(run, kernel_name='python3', timeout=timeout, allow_errors=False,
                             resources={'metadata': {'path': str(path.parent)}})
@@ -86,8 +86,8 @@ def execute(path:Path, timeout:int=1800)->float:
     nbdev_clean(str(path))   # the project's own form: no ids churn, no execution counts, no metadata
     return time.time() - start
 
-def _one(p:Path):
-    secs = execute(p); print(f'{p.name}: outputs saved ({secs:.0f} s, {p.stat().st_size / 1e3:.0f} kB)', flush=True)
+def _one(p:Path, flags:set=frozenset()):
+    secs = execute(p, flags=flags); print(f'{p.name}: outputs saved ({secs:.0f} s, {p.stat().st_size / 1e3:.0f} kB)', flush=True)
 
 def title(nb)->str:
     "The notebook's `# title`."
@@ -175,6 +175,7 @@ def main():
     ex = sub.add_parser('execute', help='run notebooks in a real kernel and save their outputs')
     ex.add_argument('notebooks', nargs='*', help='notebook files (default: all of nbs/)')
     ex.add_argument('--workers', type=int, default=2)
+    ex.add_argument('--slow', action='store_true', help='also run the cells flagged slow (their stored outputs are otherwise kept)')
     rd = sub.add_parser('render', help='write the HTML pages')
     rd.add_argument('--out', default=str(ROOT/'_docs'))
     a = ap.parse_args()
@@ -185,7 +186,7 @@ def main():
         if missing: sys.exit(f'no such notebook: {", ".join(missing)}')
         failed = []
         with ProcessPoolExecutor(a.workers) as pool:   # the longest first; one notebook failing does not stop the others
-            jobs = {pool.submit(_one, p): p for p in sorted(paths, key=lambda p: -p.stat().st_size)}
+            jobs = {pool.submit(_one, p, {'slow'} if a.slow else set()): p for p in sorted(paths, key=lambda p: -p.stat().st_size)}
             for job in as_completed(jobs):
                 if job.exception(): failed.append(jobs[job].name); print(job.exception(), file=sys.stderr, flush=True)
         if failed: sys.exit(f'make docs: {len(failed)} notebook(s) failed and kept their old outputs: {", ".join(sorted(failed))}')
