@@ -20,8 +20,10 @@ def books_fine_tune(folder, seed:int=42, cache=None)->dict:
 def test_the_books_fine_tune_on_full_size_photos(tmp_path):
     r = books_fine_tune(shared_dataset('bears-full'), cache=tmp_path/'cache')
     print(r)
-    # measured (seeds 0, 1, 2, 42): 29 or 30 of the 30 validation photos right, the head alone 30
-    # a fresh-clone run (2026-12-04, two pytest workers) gave 28 of 30 against the head's 30: allow three pictures of noise
-    assert r['tuned'] >= r['head'] - 3.5 / r['n_valid'], f"fine_tune(2) gave {r['tuned']:.4f}, the head alone {r['head']:.4f}"
+    # 120 training photos at bs 64 make two batches an epoch, so fine_tune(2) takes six optimiser steps in all and its accuracy
+    # scatters: 30, 30, 29, 29 of the 30 validation photos here (seeds 0, 1, 2, 42, a quiet machine), 28 and 26 on fresh clones
+    # (2026-12-04, two pytest workers; the 26 with its validation loss still falling, 1.06 -> 0.53 -> 0.21, "too few epochs").
+    # What this guards against is the broken BatchNorm of #36 (75 %, with the validation loss climbing): six pictures of room.
+    assert r['tuned'] >= r['head'] - 6 / r['n_valid'], f"fine_tune(2) gave {r['tuned']:.4f}, the head alone {r['head']:.4f}"
     assert max(r['valid']) <= r['valid'][0], f"an epoch ended above the first epoch's validation loss: {r['valid']}"
     assert not r['verdict'].startswith(('learning rate too high', 'too many epochs')), r['verdict']
