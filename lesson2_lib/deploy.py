@@ -14,7 +14,7 @@ from .core import write_atomic, sha256, open_picture, fit_square, kept_rows, KEP
 # %% auto #0
 __all__ = ['FORMAT', 'REQUIRED', 'ExportError', 'export_model', 'prepare', 'unknown_scores', 'conformal_threshold', 'read_export',
            'Predictor', 'top_margin', 'answer_line', 'Keeper', 'torch_model', 'latency', 'quantize_export',
-           'export_learner_file']
+           'int8_breakdown', 'export_learner_file']
 
 # %% ../nbs/19_deploy.ipynb #4da66336
 FORMAT = 'lesson2-export/1'
@@ -248,7 +248,8 @@ class Predictor:
         self.backup, self.margin = (_session(self.folder/'model.onnx', threads), m['int8']['fallback_margin']) if q8 else (None, 0.0)
         names = [o.name for o in self.session.get_outputs()]
         self.unknown = m.get('unknown') if 'unknown' in names else None   # an older export: no "none of these" check
-        self.unknown_margin = m['int8'].get('unknown_margin', 0.0) if q8 else 0.0
+        if q8 and self.unknown and 'unknown_threshold' in m['int8']: self.unknown = dict(self.unknown, threshold=m['int8']['unknown_threshold'])
+        self.unknown_margin = m['int8'].get('unknown_margin', 0.0) if q8 else 0.0   # exports before the 8-bit graph had its own threshold
 
     def _check_graph(self):
         "Refuse a graph whose input size or number of outputs disagrees with the manifest."
@@ -275,7 +276,7 @@ def top_margin(probs:np.ndarray)->np.ndarray:
 
 @patch
 def scores(self:Predictor, pictures:list)->tuple:
-    "(n, classes) probabilities and (n,) \"none of these\" scores (None for an export without the check); an 8-bit graph's close calls are settled by the float graph."
+    "(n, classes) probabilities and (n,) \"none of these\" scores (None for an export without the check); an 8-bit graph's close calls between classes are settled by the float graph."
     x = self.inputs(pictures)
     p, *s = self.session.run(None, {'pixels': x})
     s = s[0] if self.unknown else None
@@ -284,7 +285,7 @@ def scores(self:Predictor, pictures:list)->tuple:
     if s is not None: close |= np.abs(s - self.unknown['threshold']) < self.unknown_margin
     if close.any():
         p[close], *back = self.backup.run(None, {'pixels': x[close]})
-        if s is not None: s[close] = back[0]
+        if s is not None and self.unknown_margin: s[close] = back[0]   # an older export: the float score, for the float threshold
     return p, s
 
 @patch
@@ -431,20 +432,46 @@ def quantize_export(
     xc, xv = fp32.inputs(calibration), fp32.inputs(validation)
     data = _int8_graph(folder/'model.onnx', xc)
     int8, run = _session(data), lambda s, x: s.run(None, {'pixels': x})
-    c8, c32 = run(int8, xc), run(fp32.session, xc)
-    margin = min(0.5, 3 * float(np.abs(c8[0] - c32[0]).max()))   # 3x the largest change seen in training pictures
-    near = {'unknown_margin': round(3 * float(np.abs(c8[1] - c32[1]).max()), 4)} if len(c32) > 1 else {}   # the same for the "none of these" score
-    p32, p8 = run(fp32.session, xv)[0], run(int8, xv)[0]
+    margin = min(0.5, 3 * float(np.abs(run(int8, xc)[0] - run(fp32.session, xc)[0]).max()))   # 3x the largest change seen in training pictures
+    graph = (folder/'model.onnx').read_bytes()
+    (p32, f32), (p8, f8) = (_probs_and_features(g, xv) for g in (graph, data))
     close = top_margin(p8) < margin
     agree = lambda p: float((p.argmax(1) == p32.argmax(1)).mean())
+    own = _own_threshold(graph, f32, f8, fp32.unknown) if fp32.unknown else {}   # the 8-bit graph's "none of these" threshold
     stats = dict(agreement=round(agree(np.where(close[:, None], p32, p8)), 4), alone=round(agree(p8), 4), fallback_margin=round(margin, 4),
-                 fallback_share=round(float(close.mean()), 4), pictures=len(validation), calibration=len(calibration), **near)
+                 fallback_share=round(float(close.mean()), 4), pictures=len(validation), calibration=len(calibration), **own)
     q8 = copy.copy(fp32)   # the Predictor as a user calls it, with the 8-bit graph: close calls and "none of these" check included
-    q8.session, q8.graph, q8.backup, q8.margin, q8.unknown_margin = int8, 'model.int8.onnx', fp32.session, margin, near.get('unknown_margin', 0.0)
+    q8.session, q8.graph, q8.backup, q8.margin, q8.unknown_margin = int8, 'model.int8.onnx', fp32.session, margin, 0.0
+    q8.unknown = dict(fp32.unknown, threshold=own['unknown_threshold']) if own else None
     t32, t8 = _interleaved_p50([fp32.predict, q8.predict], _as_bytes(validation[:timed]))
     kept = stats['agreement'] >= min_agreement and t8 <= (1 - min_saving) * t32
     return _record_int8(folder, fp32.manifest, data, dict(kept=kept, **stats, p50_ms=dict(float32=t32, int8=t8), min_agreement=min_agreement,
                                                           min_saving=min_saving))
+
+def _probs_and_features(graph:bytes, x:np.ndarray)->tuple:
+    "(probabilities, pooled features) of `graph` on the inputs `x`: the features are the ones its \"none of these\" score starts from."
+    import onnx
+    from onnx import helper, TensorProto
+    g = onnx.load_from_string(graph)
+    g.graph.output.append(helper.make_tensor_value_info('features', TensorProto.FLOAT, None))
+    return tuple(_session(g.SerializeToString()).run(['probs', 'features'], {'pixels': x}))
+
+def _own_threshold(graph:bytes, f32:np.ndarray, f8:np.ndarray, unknown:dict)->dict:
+    "The 8-bit graph's \"none of these\" threshold, by the float graph's rule (see `conformal_threshold`) on its own scores of the validation pictures."
+    # Each validation picture is scored without its own row of the float `graph`'s reference bank, as a new photo is, with the bank's 16-bit numbers.
+    import onnx
+    from onnx import numpy_helper
+    bank = next(numpy_helper.to_array(t) for t in onnx.load_from_string(graph).graph.initializer if t.name == 'unknown.bank16').astype(np.float32)
+    unit = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    sims = unit(f32) @ bank
+    rows = np.flatnonzero(sims.max(1) > 0.999)   # validation pictures that are in the bank, and their rows in it
+    def score(f):
+        s = unit(f) @ bank
+        s[rows, sims[rows].argmax(1)] = -np.inf
+        return 1 - np.partition(s, -unknown['k'], axis=1)[:, -unknown['k']]
+    s32, s8 = score(f32), score(f8)
+    t8 = conformal_threshold(s8, unknown['share'])
+    return dict(unknown_threshold=round(t8, 6), unknown_same=round(float(((s8 > t8) == (s32 > unknown['threshold'])).mean()), 4))
 
 def _as_bytes(pictures:list)->list:
     "The file contents of `pictures` (paths or bytes), as an upload brings them."
@@ -458,6 +485,23 @@ def _interleaved_p50(fs:list, items:list, passes:int=3)->list:
         for x in items:
             for f, t in zip(fs, times): start = time.perf_counter(); f(x); t.append((time.perf_counter() - start) * 1000)
     return [round(float(np.median(t)), 2) for t in times]
+
+def int8_breakdown(
+    folder:Path|str,   # an export whose 8-bit graph was kept (see `quantize_export`)
+    pictures:list,     # photos to time (paths or bytes), as users send them
+    passes:int=3,      # passes over `pictures`, the two graphs in turn on each photo
+)->dict:
+    "Where an 8-bit prediction's time goes: median ms of each graph alone on a prepared picture, of `Predictor.predict` with each, and the share the float graph settles."
+    q8, fp32 = Predictor(folder, precision='int8'), Predictor(folder, precision='float32')
+    blobs = _as_bytes(pictures)
+    xs = [fp32.inputs([b]) for b in blobs]
+    net = _interleaved_p50([lambda x: fp32.session.run(None, {'pixels': x}), lambda x: q8.session.run(None, {'pixels': x})], xs, passes)
+    whole = _interleaved_p50([fp32.predict, q8.predict], blobs, passes)
+    out = [q8.session.run(None, {'pixels': x}) for x in xs]
+    close = top_margin(np.concatenate([o[0] for o in out])) < q8.margin
+    if q8.unknown and q8.unknown_margin: close |= np.abs(np.concatenate([o[1] for o in out]) - q8.unknown['threshold']) < q8.unknown_margin
+    return dict(network_ms=dict(float32=net[0], int8=net[1]), predict_ms=dict(float32=whole[0], int8=whole[1]),
+                settled_by_float=round(float(close.mean()), 4), pictures=len(blobs))
 
 def _record_int8(folder:Path, manifest:dict, data:bytes, stats:dict)->dict:
     "Write (or remove) model.int8.onnx as `stats['kept']` says and record `stats` in the manifest."

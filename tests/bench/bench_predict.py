@@ -59,6 +59,19 @@ def int8_line(what:str, q:dict)->str:
             f'{q["agreement"]:.1%} of {q["pictures"]} validation pictures ({q["alone"]:.1%} without the fallback, which '
             f'{q["fallback_share"]:.1%} of them took)')
 
+def full_size_int8(folder:Path, q:dict, runs:int=3)->str:
+    "The default Predictor of the bears' --int8 export against its float graph on every full-size photo, interleaved, `runs` times: the noise shows."
+    from lesson2_lib.deploy import int8_breakdown
+    if not q['kept']: return '  on full-size photos: the export kept the float graph, so its default Predictor is the float Predictor'
+    lines = []
+    for i in range(runs):
+        b = int8_breakdown(folder, pictures(True), passes=1)
+        t, n = b['predict_ms'], b['network_ms']
+        lines.append(f'  {b["pictures"]} full-size photos, run {i + 1}: Predictor p50 {t["int8"]} ms with the 8-bit graph, {t["float32"]} ms '
+                     f'float ({t["float32"] / t["int8"]:.2f}x); the network alone {n["int8"]} against {n["float32"]} ms; the float graph '
+                     f'settled {b["settled_by_float"]:.1%} of them')
+    return '\n'.join(lines)
+
 def digits_int8(tmp:Path)->dict:
     "The `int8` record of a `--int8` export of the built-in digits (96 px, the head alone), as 02_train trains them."
     from lesson2_lib.demo import demo_dataset
@@ -82,6 +95,7 @@ def main():
            'Predictor (train --int8)': run('lesson2', tmp/'int8')}
     print('224 px, bytes in -> label out, one picture at a time; each side in its own process')
     print(int8_line('bears', q8))
+    print(full_size_int8(tmp/'int8', q8))
     print(int8_line('digits', digits_int8(tmp)) + '\n')
     print(f'{"":50} {"p50 ms":>8} {"p90 ms":>8} {"p99 ms":>8} {"batch pics/s":>13} {"peak MB":>8}')
     for key, target in (('small', 4), ('full', 6)):
