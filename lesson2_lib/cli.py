@@ -311,6 +311,7 @@ def serve(args):
             opt('--out', required=True, metavar='SPACE', help='the folder to create (must not exist, or be empty)'),
             opt('--static', action='store_true', help="a static site instead (index.html, the graph, onnxruntime-web): free on a Static Space, GitHub Pages or any host; the model runs in the visitor's browser"),
             opt('--ort', metavar='DIR', help="with --static: the folder of onnxruntime-web's files (default: node_modules/onnxruntime-web/dist here or in this project)"),
+            opt('--photos', metavar='DIR', help="with --static and an --int8 export: time both graphs in Chromium on (up to 40 of) these photos, and ship the 8-bit one only if it is not slower there"),
             opt('--example', action='append', default=[], metavar='IMAGE', help='an example photo shown under the app (repeatable; Gradio only)'),
             opt('--title', help="the page's title (default: the classes, e.g. 'black, grizzly or teddy?')"),
             opt('--keep', metavar='DIR', help='the Space saves the photos it calls "none of these", and close calls, into DIR (e.g. /data/kept with persistent storage; Gradio only)'),
@@ -329,11 +330,18 @@ def bundle(args):
 def _bundle_static(args):
     "`lesson2 bundle --static`: write the site and say how big it is, how to try it and where to publish it."
     from lesson2_lib.static import bundle_static
+    from lesson2_lib.deploy import _spread
+    from lesson2_lib.download import IMAGE_SUFFIXES
     if args.example or args.keep: raise ValueError('--example and --keep are for the Gradio Space: a static page has no server to keep photos on')
-    out = bundle_static(args.model, args.out, args.title, args.ort)
+    photos = _spread(sorted(p for p in Path(args.photos).rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES), 40) if args.photos else None
+    if args.photos and not photos: raise FileNotFoundError(f'{args.photos} holds no pictures to time the page on')
+    out = bundle_static(args.model, args.out, args.title, args.ort, photos=photos)
     files = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob('*')) if p.is_file()}
-    emit(args, dict(out=str(out), files=files, bytes=sum(files.values())),
+    choice = json.loads((out/'model.json').read_text())['choice']
+    timed = ', '.join(f'{g} {ms} ms' for g, ms in choice['p50_ms'].items()) if choice['p50_ms'] else ''
+    emit(args, dict(out=str(out), files=files, bytes=sum(files.values()), choice=choice),
          [f'wrote the static site {out} ({len(files)} files, {sum(files.values()) / 1e6:.1f} MB; the model runs in the visitor\'s browser)',
+          f"it ships {choice['graph']}: {choice['why']}" + (f' (p50 in Chromium on {choice["photos"]} photos: {timed})' if timed else ''),
           f'try it here: python -m http.server -d {out} 8000, then open http://127.0.0.1:8000/',
           'then push the folder to a new Static Space on huggingface.co (free) with git and git lfs, or to GitHub Pages, or any web host'])
 

@@ -4,14 +4,15 @@
 
 # %% ../nbs/24_static.ipynb #56f71be2
 from __future__ import annotations
-import html, json, os, shutil, tempfile
+import concurrent.futures, contextlib, functools, html, json, os, shutil, statistics, tempfile, threading
 import lesson2_lib
 from pathlib import Path
 from .core import move_into_place, tell
 from .deploy import read_export
 
 # %% auto #0
-__all__ = ['ORT_WEB', 'ORT_FILES', 'PAGE', 'GITATTRIBUTES', 'ort_web', 'ort_version', 'bundle_static']
+__all__ = ['ORT_WEB', 'ORT_FILES', 'PAGE', 'GITATTRIBUTES', 'CHROMIUM', 'BROWSER_FLAGS', 'ort_web', 'ort_version', 'serving',
+           'browser_p50', 'bundle_static']
 
 # %% ../nbs/24_static.ipynb #66de94ed
 ORT_WEB = '1.30.0'   # the onnxruntime-web release package.json pins, and the one the browser tests run
@@ -168,11 +169,61 @@ load modules and WebAssembly only over HTTP). Publish it: push this folder to a 
 git lfs for the .onnx and .wasm files), or to GitHub Pages, or copy it to any web host.
 """
 
-def _settings(manifest:dict, graph:str, title:str)->dict:
-    "What the page reads from model.json: the classes, how to prepare a picture, the graph and its \"none of these\" threshold."
+def _settings(manifest:dict, graph:str, title:str, choice:dict|None=None)->dict:
+    "What the page reads from model.json: the classes, how to prepare a picture, the graph and its \"none of these\" threshold, and why that graph."
     u = manifest.get('unknown')
+    threshold = manifest['int8'].get('unknown_threshold', u['threshold']) if u and graph == 'model.int8.onnx' else u and u['threshold']
     return dict(title=title, classes=manifest['classes'], size=manifest['size'], resize=manifest['resize'], mean=manifest['mean'],
-                std=manifest['std'], graph=graph, unknown=dict(threshold=u['threshold'], k=u['k']) if u else None)
+                std=manifest['std'], graph=graph, unknown=dict(threshold=threshold, k=u['k']) if u else None, **({'choice': choice} if choice else {}))
+
+# %% ../nbs/24_static.ipynb #d96741cb
+CHROMIUM = Path('/usr/bin/chromium')   # Debian's Chromium: Playwright drives it, and downloads no browser of its own
+BROWSER_FLAGS = ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage')
+
+@contextlib.contextmanager
+def serving(folder:Path|str):
+    "The address of `folder` served over HTTP on 127.0.0.1, from a thread of this process, while the block runs."
+    from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args): pass
+    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try: yield f'http://127.0.0.1:{server.server_address[1]}/'
+    finally: server.shutdown(); server.server_close()
+
+def browser_p50(
+    sites:list,                   # static site folders (see `bundle_static`)
+    photos:list,                  # photo files, each given to every page in turn
+    chromium:Path|str=CHROMIUM,   # the browser Playwright drives
+    passes:int=2,                 # passes over `photos`, after one photo to warm each page up
+)->list:                          # each page's median milliseconds, from the chosen file to the answer on screen
+    "Time each site's page as a visitor uses it, in headless Chromium: the same photos, the pages in turn on each, so a busy spell slows them all."
+    if not Path(chromium).exists(): raise FileNotFoundError(f'{chromium} is missing: timing the page needs Chromium (on Debian: apt install chromium)')
+    try: from playwright.sync_api import sync_playwright
+    except ImportError: raise ModuleNotFoundError('timing the page needs Playwright: pip install playwright (it drives Chromium, and downloads no browser)') from None
+    last = 'window.lesson2.times[window.lesson2.times.length - 1]'
+    def answer(page, photo):
+        n = page.evaluate('window.lesson2.times.length')
+        page.locator('#file').set_input_files(str(photo))
+        page.wait_for_function('n => window.lesson2.times.length > n || document.getElementById("error").textContent', arg=n, timeout=60_000)
+        if error := page.evaluate('document.getElementById("error").textContent'): raise ValueError(f'the page could not answer {photo}: {error}')
+        return page.evaluate(last)
+    def run():
+        with sync_playwright() as p, contextlib.ExitStack() as stack:
+            browser = p.chromium.launch(executable_path=str(chromium), args=list(BROWSER_FLAGS))
+            stack.callback(browser.close)
+            pages = [browser.new_page() for _ in sites]
+            for page, site in zip(pages, sites):
+                page.goto(stack.enter_context(serving(site)))
+                page.wait_for_function('window.lesson2 && window.lesson2.ready', timeout=120_000)
+                answer(page, photos[0])
+            times = [[] for _ in pages]
+            for _ in range(passes):
+                for f in photos:
+                    for page, t in zip(pages, times): t.append(answer(page, f))
+            return [round(statistics.median(t), 1) for t in times]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool: return pool.submit(run).result()   # Playwright's sync API refuses a thread running an event loop, as Jupyter's does
 
 # %% ../nbs/24_static.ipynb #7e524b86
 def bundle_static(
@@ -180,6 +231,9 @@ def bundle_static(
     out:Path|str,             # the site folder to create: must not exist, or be empty
     title:str|None=None,      # the page's title (default: the classes, e.g. 'black, grizzly or teddy?')
     ort:Path|str|None=None,   # the folder of onnxruntime-web's files (default: see `ort_web`)
+    photos:list|None=None,    # photos to time both graphs on in Chromium (see `browser_p50`); none: the smaller graph, untimed
+    chromium:Path|str=CHROMIUM, # the browser to time them in
+    min_agreement:float=0.99, # the 8-bit graph's own agreement with the float graph's class, for the page to use it
 )->Path:
     "Write a static site that classifies photos in the visitor's browser: index.html, model.json, the graph, onnxruntime-web's files, README.md."
     model, out = Path(model), Path(out)
@@ -187,24 +241,45 @@ def bundle_static(
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f'{out} already exists and is not an empty folder: choose a new folder for the site')
     if (version := ort_version(dist)) not in (ORT_WEB, None): tell(f'onnxruntime-web {version} in {dist}: the page is tested with {ORT_WEB}')
-    graph = 'model.int8.onnx' if manifest.get('int8', {}).get('kept') else 'model.onnx'   # the 8-bit graph: a quarter of the download
+    graphs = ['model.onnx'] + ['model.int8.onnx'] * bool(manifest.get('int8', {}).get('kept'))
     title = title or ', '.join(manifest['classes'][:-1]) + f" or {manifest['classes'][-1]}?"
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))   # built beside `out`, then moved into place
     try:
-        _fill(work, model, manifest, graph, title, dist, version)
+        for g in graphs: (work/g).mkdir(); _fill(work/g, model, manifest, g, title, dist, version)   # a site for each graph
+        choice = _choose_graph(manifest, {g: work/g for g in graphs}, photos, chromium, min_agreement)
+        site = work/choice['graph']
+        (site/'model.json').write_text(json.dumps(_settings(manifest, choice['graph'], title, choice), indent=1), encoding='utf-8')
         if out.exists(): out.rmdir()
-        move_into_place(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True); raise
+        move_into_place(site, out)
+    finally: shutil.rmtree(work, ignore_errors=True)
     return out
+
+def _choose_graph(manifest:dict, sites:dict, photos:list|None, chromium, min_agreement:float)->dict:
+    "Which graph the page ships, with what was measured: the 8-bit one when it agrees on its own, is smaller, and (when timed) is not slower in the browser."
+    fetched = lambda site: sum(f.stat().st_size for f in site.rglob('*') if f.is_file() and f.name not in ('README.md', '.gitattributes', 'model.json'))
+    size = {g: fetched(site) for g, site in sites.items()}   # what a visitor's browser downloads: the page, the graph, onnxruntime-web (and model.json's 1 kB)
+    if len(sites) == 1: return dict(graph='model.onnx', bytes=size, p50_ms=None, why='the export has no 8-bit graph')
+    q, photos = manifest['int8'], list(photos or [])
+    p50 = dict(zip(sites, browser_p50(list(sites.values()), photos, chromium))) if photos else None
+    mb = lambda g: f'{size[g] / 1e6:.1f} MB'   # to download in all
+    if q.get('alone', 0) < min_agreement:   # the page has no float graph to settle close calls with
+        graph, why = 'model.onnx', (f"the 8-bit graph alone gives the float graph's class on {q.get('alone', 0):.1%} of the validation pictures "
+                                    f"(at least {min_agreement:.0%} needed), and the page has no float graph to settle close calls")
+    elif p50 and p50['model.int8.onnx'] > p50['model.onnx']:
+        graph, why = 'model.onnx', f"the 8-bit graph is smaller ({mb('model.int8.onnx')} against {mb('model.onnx')}) but slower in Chromium"
+    else:
+        graph, why = 'model.int8.onnx', (f"the 8-bit graph alone gives the float graph's class on {q.get('alone', 0):.1%} of the validation pictures "
+                                         f"(at least {min_agreement:.0%} asked), is smaller ({mb('model.int8.onnx')} against {mb('model.onnx')})"
+                                         + (' and is not slower in Chromium' if p50 else ', and was not timed in a browser (no photos given)'))
+    return dict(graph=graph, bytes=size, p50_ms=p50, photos=len(photos), why=why)
 
 def _fill(work:Path, model:Path, manifest:dict, graph:str, title:str, dist:Path, version:str|None):
     "Write every file of the site into the empty folder `work`."
     shutil.copyfile(model/graph, work/graph)
     (work/'ort').mkdir()
     for f in ORT_FILES: shutil.copyfile(dist/f, work/'ort'/f)
-    (work/'model.json').write_text(json.dumps(_settings(manifest, graph, title), indent=1), encoding='utf-8')
+    (work/'model.json').write_text(json.dumps(_settings(manifest, graph, title), indent=1), encoding='utf-8')   # `bundle_static` adds its choice
     page = PAGE.replace('__TITLE__', html.escape(title)).replace('__CLASSES__', html.escape(', '.join(manifest['classes'])))
     (work/'index.html').write_text(page, encoding='utf-8')
     (work/'README.md').write_text(_readme(title, manifest, graph, version), encoding='utf-8')

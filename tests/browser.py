@@ -3,10 +3,10 @@ import contextlib, json, os, secrets, socket, subprocess, sys, time, urllib.requ
 from pathlib import Path
 import pytest
 
-CHROMIUM = Path('/usr/bin/chromium')
+from lesson2_lib.static import CHROMIUM, BROWSER_FLAGS   # the browser and flags the library times its static page with
+
 OUTPUT = Path(__file__).parent/'out'  # screenshots land here (git-ignored)
-FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+FLAGS = list(BROWSER_FLAGS)
 
 def free_port()->int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]

@@ -113,3 +113,27 @@ def test_the_page_predicts_what_python_predicts(site, tmp_path):
     others = [u for u in requests if not u.startswith((base, 'blob:' + base))]   # blob: the preview of the visitor's own photo
     assert requests and not others, f'the page asked another host: {others[:5]}'
     print(f'{len(requests)} requests, every one to {base}')
+
+def test_the_page_ships_the_8bit_graph_only_where_it_is_not_slower(site, tmp_path):
+    "An --int8 export of the same model, bundled with --photos: model.json records both graphs' download and time in Chromium, and the choice follows them (#39)."
+    import json
+    from lesson2_lib.deploy import quantize_export
+    base, work, photos, said = site
+    shutil.copytree(work/'model', tmp_path/'model8')
+    # calibrated and checked on photos it did not train on: what matters here is that the export holds both graphs
+    q = quantize_export(tmp_path/'model8', photos[::7][:32], photos[3::7][:40], min_agreement=0, min_saving=-100, timed=8)['int8']
+    (tmp_path/'photos').mkdir()
+    for p in photos[5::19][:8]: shutil.copy(p, tmp_path/'photos'/p.name)
+    run = lesson2('bundle', '--static', '--model', 'model8', '--out', 'site8', '--photos', 'photos', cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    print(run.stdout)
+    settings = json.loads((tmp_path/'site8'/'model.json').read_text())
+    choice = settings['choice']
+    assert choice['photos'] == 8 and set(choice['p50_ms']) == set(choice['bytes']) == {'model.onnx', 'model.int8.onnx'}
+    assert choice['bytes']['model.int8.onnx'] < choice['bytes']['model.onnx'] and all(v > 0 for v in choice['p50_ms'].values())
+    not_slower = choice['p50_ms']['model.int8.onnx'] <= choice['p50_ms']['model.onnx']
+    assert (choice['graph'] == 'model.int8.onnx') == (q['alone'] >= 0.99 and not_slower), (choice, q['alone'])
+    assert sorted(p.name for p in (tmp_path/'site8').glob('*.onnx')) == [choice['graph']]
+    threshold = q['unknown_threshold'] if choice['graph'] == 'model.int8.onnx' else json.loads((work/'model'/'manifest.json').read_text())['unknown']['threshold']
+    assert settings['unknown']['threshold'] == threshold
+    assert f"it ships {choice['graph']}" in run.stdout
