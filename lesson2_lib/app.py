@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_app.ipynb #45414ff4
 from __future__ import annotations
-import io, json, os
+import io, json, os, time
 from pathlib import Path
 from starlette.applications import Starlette
 from starlette.formparsers import MultiPartParser, MultiPartException
@@ -16,7 +16,7 @@ from .deploy import Predictor, ExportError, Keeper
 
 # %% auto #0
 __all__ = ['DRAIN_BYTES', 'DRAIN_SECONDS', 'DRAIN_RATE', 'PAGE', 'Refusal', 'read_limited', 'uploaded_file', 'make_app', 'serve',
-           'uploaded_bytes', 'notebook_app', 'app_notebook']
+           'BackgroundServer', 'uploaded_bytes', 'notebook_app', 'app_notebook']
 
 # %% ../nbs/20_app.ipynb #1ca3313a
 class Refusal(Exception):
@@ -176,6 +176,31 @@ def _fewer_malloc_arenas(n:int=2):
     import ctypes
     try: ctypes.CDLL('libc.so.6').mallopt(-8, n)   # -8: M_ARENA_MAX
     except (OSError, AttributeError): pass
+
+# %% ../nbs/20_app.ipynb #e7aef383
+class BackgroundServer:
+    "A web app served by uvicorn from a thread of this process, on 127.0.0.1, as `lesson2 serve` serves it from a terminal: for notebooks."
+    def __init__(self,
+        app,                  # an ASGI application (see `make_app`)
+        port:int=0,           # port to listen on (0: a free one)
+        timeout:float=30,     # seconds to wait for it to start
+    ):
+        import threading, uvicorn
+        self.server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=port, log_level='warning'))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)   # uvicorn leaves signals alone outside the main thread
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline: raise RuntimeError(f'uvicorn did not start on 127.0.0.1:{port} (is the port taken?)')
+            time.sleep(0.05)
+        self.url = f'http://127.0.0.1:{self.server.servers[0].sockets[0].getsockname()[1]}'
+
+    def stop(self):
+        "Stop serving: the open requests finish, then the thread ends."
+        self.server.should_exit = True
+        self.thread.join(30)
+
+    def __repr__(self): return f'BackgroundServer({self.url}, {"serving" if self.thread.is_alive() else "stopped"})'
 
 # %% ../nbs/20_app.ipynb #f09d35f6
 import ipywidgets as W
