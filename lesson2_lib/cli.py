@@ -330,10 +330,10 @@ def bundle(args):
 def _bundle_static(args):
     "`lesson2 bundle --static`: write the site and say how big it is, how to try it and where to publish it."
     from lesson2_lib.static import bundle_static
-    from lesson2_lib.deploy import _spread
     from lesson2_lib.download import IMAGE_SUFFIXES
     if args.example or args.keep: raise ValueError('--example and --keep are for the Gradio Space: a static page has no server to keep photos on')
-    photos = _spread(sorted(p for p in Path(args.photos).rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES), 40) if args.photos else None
+    photos = sorted(p for p in Path(args.photos).rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES) if args.photos else None
+    photos = photos and photos[::-(-len(photos) // 40)]   # at most 40, from every part of the folder
     if args.photos and not photos: raise FileNotFoundError(f'{args.photos} holds no pictures to time the page on')
     out = bundle_static(args.model, args.out, args.title, args.ort, photos=photos)
     files = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob('*')) if p.is_file()}

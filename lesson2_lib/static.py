@@ -192,6 +192,14 @@ def serving(folder:Path|str):
     try: yield f'http://127.0.0.1:{server.server_address[1]}/'
     finally: server.shutdown(); server.server_close()
 
+def _answer(page, photo)->float:
+    "Give the page `photo` as a visitor chooses a file, wait for its answer: the milliseconds the page measured from the file to the answer shown."
+    n = page.evaluate('window.lesson2.times.length')
+    page.locator('#file').set_input_files(str(photo))
+    page.wait_for_function('n => window.lesson2.times.length > n || document.getElementById("error").textContent', arg=n, timeout=60_000)
+    if error := page.evaluate('document.getElementById("error").textContent'): raise ValueError(f'the page could not answer {photo}: {error}')
+    return page.evaluate('window.lesson2.times[window.lesson2.times.length - 1]')
+
 def browser_p50(
     sites:list,                   # static site folders (see `bundle_static`)
     photos:list,                  # photo files, each given to every page in turn
@@ -201,14 +209,7 @@ def browser_p50(
     "Time each site's page as a visitor uses it, in headless Chromium: the same photos, the pages in turn on each, so a busy spell slows them all."
     if not Path(chromium).exists(): raise FileNotFoundError(f'{chromium} is missing: timing the page needs Chromium (on Debian: apt install chromium)')
     try: from playwright.sync_api import sync_playwright
-    except ImportError: raise ModuleNotFoundError('timing the page needs Playwright: pip install playwright (it drives Chromium, and downloads no browser)') from None
-    last = 'window.lesson2.times[window.lesson2.times.length - 1]'
-    def answer(page, photo):
-        n = page.evaluate('window.lesson2.times.length')
-        page.locator('#file').set_input_files(str(photo))
-        page.wait_for_function('n => window.lesson2.times.length > n || document.getElementById("error").textContent', arg=n, timeout=60_000)
-        if error := page.evaluate('document.getElementById("error").textContent'): raise ValueError(f'the page could not answer {photo}: {error}')
-        return page.evaluate(last)
+    except ImportError: raise ModuleNotFoundError("timing the page needs Playwright: pip install 'lesson2_lib[browser]' (it drives Chromium, and downloads no browser)") from None
     def run():
         with sync_playwright() as p, contextlib.ExitStack() as stack:
             browser = p.chromium.launch(executable_path=str(chromium), args=list(BROWSER_FLAGS))
@@ -217,11 +218,11 @@ def browser_p50(
             for page, site in zip(pages, sites):
                 page.goto(stack.enter_context(serving(site)))
                 page.wait_for_function('window.lesson2 && window.lesson2.ready', timeout=120_000)
-                answer(page, photos[0])
+                _answer(page, photos[0])
             times = [[] for _ in pages]
             for _ in range(passes):
                 for f in photos:
-                    for page, t in zip(pages, times): t.append(answer(page, f))
+                    for page, t in zip(pages, times): t.append(_answer(page, f))
             return [round(statistics.median(t), 1) for t in times]
     with concurrent.futures.ThreadPoolExecutor(1) as pool: return pool.submit(run).result()   # Playwright's sync API refuses a thread running an event loop, as Jupyter's does
 

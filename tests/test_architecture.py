@@ -69,14 +69,24 @@ def test_no_undefined_names():
     undefined = [str(m) for m in rep.found if isinstance(m, (messages.UndefinedName, messages.UndefinedExport, messages.UndefinedLocal))]
     assert not undefined, undefined
 
-def test_requirements_list_what_the_library_imports():
+def _names(key:str)->set:
+    "The distribution names of one requirements line of settings.ini."
     cfg = configparser.ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini')
-    listed = {re.split(r'[<>=!~\[ ]', r)[0].lower() for r in cfg['DEFAULT']['requirements'].split()}
-    imported = set()
-    for tree in trees().values():
-        for n in ast.walk(tree):
-            if isinstance(n, ast.Import): imported |= {a.name.split('.')[0] for a in n.names}
-            if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module: imported.add(n.module.split('.')[0])
-    third = {m for m in imported if m not in sys.stdlib_module_names and m != 'lesson2_lib'}
-    missing = sorted(m for m in third if DISTS.get(m, m).lower().replace('_', '-') not in {d.replace('_', '-') for d in listed})
-    assert not missing, f'imported by the library but not in settings.ini requirements: {missing}'
+    return {re.split(r'[<>=!~\[ ]', r)[0].lower().replace('_', '-') for r in cfg['DEFAULT'][key].split()}
+
+def _imports(nodes)->set:
+    "The top-level modules that the import statements among `nodes` name (relative imports aside)."
+    found = set()
+    for n in nodes:
+        if isinstance(n, ast.Import): found |= {a.name.split('.')[0] for a in n.names}
+        if isinstance(n, ast.ImportFrom) and n.level == 0 and n.module: found.add(n.module.split('.')[0])
+    return {m for m in found if m not in sys.stdlib_module_names and m != 'lesson2_lib'}
+
+def test_requirements_list_what_the_library_imports():
+    "What a module imports when it loads is a requirement; an import inside a function may instead be an extra (`pip install lesson2_lib[browser]`)."
+    listed, extras = _names('requirements'), _names('gradio_requirements') | _names('browser_requirements')
+    dist = lambda m: DISTS.get(m, m).lower().replace('_', '-')
+    loaded = set().union(*(_imports(t.body) for t in trees().values()))
+    anywhere = set().union(*(_imports(ast.walk(t)) for t in trees().values()))
+    missing = sorted(m for m in loaded if dist(m) not in listed) + sorted(m for m in anywhere - loaded if dist(m) not in listed | extras)
+    assert not missing, f'imported by the library but not in settings.ini requirements (or, inside a function, an extra): {missing}'
