@@ -157,25 +157,30 @@ class _Downloads:
         self.have = {p.with_suffix(''): p for p in image_files(dest)}
         self.done, self.room = queue.SimpleQueue(), threading.BoundedSemaphore(workers)  # (row, fate) pairs; places for fetched bytes
         self.later = {}   # row -> its first fate, for rows tried again in the last pass
+        self.settled = {}   # row -> its latest fate, noted by the thread that settled it: Ctrl+C in the main thread cannot lose it
+
+    def put(self, i, fate):
+        "Hand row `i`'s `fate` to the main thread (and note it, see `settled`)."
+        self.settled[i] = fate; self.done.put((i, fate))
 
     def check(self, i, got):
         try: fate = _store_one(self.rows[i][0], got, self.dest, self.known, self.lock, self.max_pixels)
         except Exception as e: fate = _fate(e)
         finally: self.room.release()
-        self.done.put((i, _after_first(fate, got.get('first'))))
+        self.put(i, _after_first(fate, got.get('first')))
 
     def download(self, i, first:dict|None=None):
         "Fetch row `i` and hand its bytes to a checker; `first`: its fate in the first pass, when this is the last pass."
         kw, start = self.kw | (dict(timeout=first['left'], pace=None) if first else dict(pace=self.pace)), time.monotonic()
         try: got = _fetch_one(*self.rows[i][:2], self.dest, self.client, self.have, **kw)
         except Exception as e:
-            if first: return self.done.put((i, _after_first(_fate(e), first)))
-            return self.done.put((i, _fate(e) | _again(e, self.kw['timeout'] - (time.monotonic() - start))))
-        if 'status' in got: return self.done.put((i, got))
+            if first: return self.put(i, _after_first(_fate(e), first))
+            return self.put(i, _fate(e) | _again(e, self.kw['timeout'] - (time.monotonic() - start)))
+        if 'status' in got: return self.put(i, got)
         got['first'] = first
         self.room.acquire()
         try: self.checkers.submit(self.check, i, got)
-        except RuntimeError: self.room.release(); self.done.put((i, dict(status='failed', reason='downloaded, not checked: the run was interrupted')))
+        except RuntimeError: self.room.release(); self.put(i, dict(status='failed', reason='downloaded, not checked: the run was interrupted'))
 
     def fates(self, todo:list):
         "(row, fate) pairs as they come: every row once, then, once all are done, the rows that failed for a passing reason, gently."
@@ -198,6 +203,8 @@ class _Downloads:
             finally:   # on an interrupt: finish what is running (files appear whole or not at all), cancel the rest
                 for pool in (self.pool, self.gentle, self.checkers): pool and pool.shutdown(cancel_futures=True)
                 while not self.done.empty(): i, fate = self.done.get(); results[i] = fate
+                for i, fate in self.settled.items():   # a fate taken off the queue when Ctrl+C came, before it reached `results`
+                    if i not in results or 'left' in results[i]: results[i] = fate
                 for i, first in self.later.items():
                     if i not in results or 'left' in results[i]: results[i] = _after_first(dict(status='failed', reason='not tried again: the run was interrupted'), first)
 
