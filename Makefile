@@ -13,7 +13,7 @@ DEMO_DIR ?= lesson2-demo
 $(STAMP): setup.py settings.ini $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@start=$$(date +%s); \
-	$(BIN)/python -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS) -e '.[dev]' && \
+	$(BIN)/python -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS) -e '.[dev,scale]' && \
 	echo "installed in $$(( $$(date +%s) - start )) s"
 	@touch $(STAMP)
 

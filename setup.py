@@ -43,7 +43,7 @@ setup(
     include_package_data=True,
     python_requires=f'>={cfg["min_python"]}',
     install_requires=reqs('requirements'),
-    extras_require={'dev': reqs('dev_requirements'), 'gradio': reqs('gradio_requirements'), 'browser': reqs('browser_requirements')},
+    extras_require={'dev': reqs('dev_requirements'), 'gradio': reqs('gradio_requirements'), 'browser': reqs('browser_requirements'), 'scale': reqs('scale_requirements')},
     entry_points={
         'console_scripts': reqs('console_scripts'),
         'nbdev': [f'{cfg["lib_path"]}={cfg["lib_path"]}._modidx:d'],

@@ -4,15 +4,15 @@
 
 # %% ../nbs/23_cli.ipynb #7bfa8d78
 from __future__ import annotations
-import argparse, functools, json, sys, time
+import argparse, functools, json, os, sys, time
 from pathlib import Path
 from . import __version__
 from .lesson import status_counts, FINE_TUNE  # light: the lesson module imports its heavy parts when run
 
 # %% auto #0
 __all__ = ['SUBCOMMANDS', 'TESTED', 'VERSIONS', 'opt', 'subcommand', 'parser', 'main', 'emit', 'list_name', 'search', 'download',
-           'verify', 'dedupe', 'train', 'clean', 'export', 'predict', 'serve', 'bundle', 'app_notebook', 'demo',
-           'installed_versions', 'doctor']
+           'ingest', 'verify', 'dedupe', 'train', 'clean', 'export', 'predict', 'serve', 'bundle', 'app_notebook',
+           'demo', 'installed_versions', 'doctor']
 
 # %% ../nbs/23_cli.ipynb #a5226f0a
 SUBCOMMANDS = {}
@@ -99,7 +99,9 @@ def list_name(term:str)->str:
 @subcommand('search', 'Search the web for pictures of one class and add their URLs to a list that `download` reads.',
             opt('term', nargs='?', help="what to search for, e.g. 'grizzly bear'"),
             opt('--max', type=_positive(int), default=150, help='at most this many URLs (default: %(default)s)'),
-            opt('--out', metavar='FILE', help="the URL list to write or extend; its name is the class (default: TERM.txt, spaces and slashes as '_')"),
+            opt('--out', metavar='FILE', help="the URL list to write or extend; its name is the class (default: TERM.txt, spaces and slashes as '_'); "
+                "a .parquet or .csv FILE is a url,label table, as img2dataset reads"),
+            opt('--label', help="the class of these URLs in a .parquet or .csv table (default: TERM, spaces and slashes as '_')"),
             opt('--snippet', action='store_true', help="print the browser console snippet that saves a results page's URLs, and exit"),
             opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
 def search(args):
@@ -107,16 +109,25 @@ def search(args):
     from lesson2_lib.data import search_images, write_url_list, CONSOLE_SNIPPET
     if args.snippet: print(CONSOLE_SNIPPET); return
     if not args.term: raise ValueError("give a search term (lesson2 search 'grizzly bear'), or --snippet")
-    out, start = Path(args.out or list_name(args.term)), time.time()
+    out, label, start = *_search_out(args), time.time()
     urls = search_images(args.term, args.max)
     stamp = time.strftime('%Y-%m-%d %H:%M', time.gmtime())
-    n = write_url_list(urls, out, f'lesson2 search {args.term!r} --max {args.max}: {len(urls)} URLs, {stamp} UTC')
+    n = write_url_list(urls, out, f'lesson2 search {args.term!r} --max {args.max}: {len(urls)} URLs, {stamp} UTC', label=label)
+    skipped = f', {n["skipped"]} left out (not http, https or data)' if n.get('skipped') else ''
     emit(args, dict(term=args.term, found=len(urls), **n, out=str(out), seconds=round(time.time() - start, 2)),
-         [f'{len(urls)} URLs for {args.term!r}: {n["added"]} added to {out}, {n["known"]} already there'])
+         [f'{len(urls)} URLs for {args.term!r}: {n["added"]} added to {out}, {n["known"]} already there{skipped}'])
+
+def _search_out(args)->tuple:
+    "(the URL list or table `lesson2 search` writes, the label of its URLs in a table; None for a list, whose name is the class)."
+    out = Path(args.out or list_name(args.term))
+    if out.suffix.lower() not in ('.parquet', '.csv'):
+        if args.label: raise ValueError(f'--label names the class in a .parquet or .csv table; the class of the list {out} is its file name')
+        return out, None
+    return out, args.label or list_name(args.term).removesuffix('.txt')
 
 # %% ../nbs/23_cli.ipynb #2b1dae52
 @subcommand('download', 'Download the URLs in URL lists into one folder per class, reporting every URL.',
-            opt('url_files', nargs='+', metavar='URL_FILE', help='text lists, one URL a line (class = file name), or CSVs with url,label columns'),
+            opt('url_files', nargs='+', metavar='URL_FILE', help='text lists, one URL a line (class = file name), or .csv or .parquet tables with url,label columns'),
             opt('--dest', required=True, help='folder receiving one subfolder per class and download_report.csv'),
             opt('--allow-private', action='store_true', help='also fetch from loopback and private networks (for local testing)'),
             opt('--workers', type=_positive(int), default=128, help='downloads at once (default: %(default)s)'),
@@ -130,6 +141,22 @@ def download(args):
     start, dest = time.time(), Path(args.dest)
     rep = download_urls(read_url_rows(args.url_files), dest, workers=args.workers, timeout=args.timeout,
                           allow_private=args.allow_private, progress=not args.json)
+    emit(args, *_status_summary(rep, 'urls', dict(dest=str(dest)), dest/'download_report.csv', start, ('failed', 'refused')))
+
+@subcommand('ingest', "Read an img2dataset output folder into one folder per class, each picture checked as `download` checks it, every URL reported.",
+            opt('output_folder', metavar='OUTPUT_FOLDER', help="img2dataset's --output_folder, after its run (--output_format files or webdataset)"),
+            opt('--dest', required=True, help='folder receiving one subfolder per class and download_report.csv'),
+            opt('--urls', metavar='TABLE', help='the url,label table img2dataset was given: then every row is reported once, in its order '
+                "(default: the URLs img2dataset recorded)"),
+            opt('--json', action='store_true', help='print a machine-readable summary instead of text'))
+def ingest(args):
+    "Turn img2dataset's output into this library's layout; the report says what happened to each URL."
+    if not Path(args.output_folder).is_dir(): raise FileNotFoundError(f'no img2dataset output folder at {args.output_folder}')
+    if args.urls and not Path(args.urls).is_file(): raise FileNotFoundError(f'no URL table at {args.urls}')
+    from lesson2_lib.urls import read_url_file
+    from lesson2_lib.download import ingest_img2dataset
+    start, dest = time.time(), Path(args.dest)
+    rep = ingest_img2dataset(args.output_folder, dest, read_url_file(args.urls) if args.urls else None).to_dict('records')
     emit(args, *_status_summary(rep, 'urls', dict(dest=str(dest)), dest/'download_report.csv', start, ('failed', 'refused')))
 
 # %% ../nbs/23_cli.ipynb #ad396541
@@ -175,7 +202,8 @@ def _given(args, *names)->dict:
             opt('--out', required=True, help='folder receiving learner.pkl, metrics.json and the portable export'),
             opt('--epochs', type=_positive(int, zero=True), help='epochs of fine-tuning (all but the earliest layers) after the head; the better model '
                 'is kept (default: 0, the head alone: seconds on a CPU)'),
-            opt('--fastai', action='store_true', help="train as fastai's fine_tune does (a frozen epoch, then --epochs more): minutes on a CPU"),
+            opt('--fastai', action='store_true', help="train as fastai's fine_tune does (a frozen epoch, then --epochs more): minutes on a CPU; "
+                "runs on several processes under `accelerate launch`"),
             opt('--lr', type=_positive(float), help='highest learning rate when fine-tuning (default: 0.001)'),
             opt('--size', type=_positive(int), help='side of the square pictures are resized to (default: 224)'),
             opt('--bs', type=_positive(int), help='pictures per batch (default: 12 at 224 px, more for smaller pictures, 64 at most)'),
@@ -194,7 +222,8 @@ def train(args):
     kw = _given(args, 'epochs', 'lr', 'size', 'bs', 'seed') | dict(fast=not args.fastai, flip=not args.no_flip, quiet=args.json)
     if args.fastai and not kw.get('epochs'): kw['epochs'] = 1
     m = fit(args.data, args.out, export=functools.partial(export_model, int8=args.int8), **kw)
-    how = f"fastai fine_tune({m['epochs']})" if args.fastai else 'head on cached features' + (f" + {m['epochs']} epoch{'s' * (m['epochs'] > 1)}" if m['epochs'] else '')
+    if m['processes'] > 1 and os.environ.get('RANK', '0') != '0': return   # under accelerate launch, rank 0 speaks for every process
+    how = f"fastai fine_tune({m['epochs']})" + f" on {m['processes']} processes" * (m['processes'] > 1) if args.fastai else 'head on cached features' + (f" + {m['epochs']} epoch{'s' * (m['epochs'] > 1)}" if m['epochs'] else '')
     lines = [f'valid accuracy {m["valid_accuracy"]:.2%} in {m["seconds"]} s ({how}, {m["size"]} px, '
              f'{m["train_items"]} training / {m["valid_items"]} validation pictures)',
              *([f'kept: {m["kept"]} (head alone {m["head_accuracy"]:.2%}, fine-tuned {m["tuned_accuracy"]:.2%})'] if m['epochs'] else []),

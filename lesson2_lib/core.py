@@ -4,13 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #cc95f6d9
 from __future__ import annotations
-import hashlib, io, os, sys, tempfile
+import hashlib, io, os, shutil, sys, tempfile
 from pathlib import Path
 from PIL import Image, ImageOps
 
 # %% auto #0
 __all__ = ['ORIENTATION', 'KEPT_COLUMNS', 'move_into_place', 'write_atomic', 'free_path', 'sha256', 'with_progress', 'tell',
-           'upright', 'open_picture', 'fit_square', 'kept_rows']
+           'upright', 'open_picture', 'fit_square', 'console_script', 'kept_rows']
 
 # %% ../nbs/00_core.ipynb #b3053bc1
 def move_into_place(
@@ -104,6 +104,14 @@ def fit_square(
         im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
     elif method != 'squish': raise ValueError(f"resize method must be 'crop' or 'squish', got {method!r}")
     return im.resize((size, size), Image.BILINEAR)
+
+# %% ../nbs/00_core.ipynb #56e6a230
+def console_script(name:str, extra:str='')->str:
+    "The path of the command `name` installed beside this Python (else the first on the PATH); an error naming the pip extra that installs it."
+    here = Path(sys.executable).parent/name
+    found = str(here) if here.exists() else shutil.which(name)
+    if not found: raise FileNotFoundError(f'no {name} command' + (f": pip install 'lesson2_lib[{extra}]'" if extra else ''))
+    return found
 
 # %% ../nbs/00_core.ipynb #0b92770e
 KEPT_COLUMNS = ['file', 'reason', 'label', 'prob', 'margin', 'score', 'name', 'time']

@@ -4,20 +4,22 @@
 
 # %% ../nbs/13_download.ipynb #ea3d7fe8
 from __future__ import annotations
-import csv, io, os, queue, re, threading, time
+import contextlib, csv, io, os, queue, re, subprocess, tarfile, threading, time
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 from PIL import Image
 if TYPE_CHECKING: import pandas as pd   # imported where used: `lesson2 download` and `verify` start 0.3 s sooner without them
-from .core import write_atomic, sha256, with_progress
+from .core import write_atomic, sha256, with_progress, console_script
 from .urls import URL_COLUMNS
 from .fetch import Refused, DownloadError, HostPace, fetch, http_client, decode_data_uri
 from .checks import NotAnImage, SUFFIXES, inspect_image
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'NOT_IMAGES', 'REPORT_COLUMNS', 'LAST_PASS_WORKERS', 'url_name', 'class_folder', 'image_files',
-           'training_data', 'save_report', 'download_images', 'download_urls']
+__all__ = ['IMAGE_SUFFIXES', 'NOT_IMAGES', 'REPORT_COLUMNS', 'LAST_PASS_WORKERS', 'QUIET', 'url_name', 'class_folder',
+           'image_files', 'training_data', 'save_report', 'download_images', 'download_urls', 'ingest_img2dataset',
+           'img2dataset_args', 'run_img2dataset']
 
 # %% ../nbs/13_download.ipynb #12f60f7b
 def url_name(url:str)->str:
@@ -227,3 +229,87 @@ def _final_report(rows:list, results:dict, dest:Path)->list:
     report = [dict(zip(URL_COLUMNS, row)) | blank | results.get(i, lost) for i, row in enumerate(rows)]
     save_report(report, dest/'download_report.csv', URL_COLUMNS + REPORT_COLUMNS)
     return report
+
+# %% ../nbs/13_download.ipynb #8f04b25b
+def _img2dataset_meta(out:Path):
+    "Every sample img2dataset recorded in `out` (one parquet file per shard), in the order of its input."
+    import pandas as pd
+    shards = sorted(out.glob('*.parquet'))
+    if not shards: raise FileNotFoundError(f'{out} holds no img2dataset shard (a .parquet file beside the pictures): is it the --output_folder of a finished img2dataset run?')
+    meta = pd.concat([pd.read_parquet(p, columns=['key', 'url', 'caption', 'status', 'error_message']).assign(shard=p.stem) for p in shards], ignore_index=True)
+    return meta.sort_values('key', kind='stable', ignore_index=True)
+
+@contextlib.contextmanager
+def _shard_reader(out:Path, shard:str):
+    "A function giving the picture bytes img2dataset saved for a key of one shard (files in a folder, or a webdataset tar); None when there are none."
+    if (out/f'{shard}.tar').is_file():
+        with tarfile.open(out/f'{shard}.tar') as tar:
+            members = {m.name.rsplit('.', 1)[0]: m for m in tar.getmembers() if m.isfile() and not m.name.endswith(('.json', '.txt'))}
+            yield lambda key: tar.extractfile(members[key]).read() if key in members else None
+    else:
+        files = {p.stem: p for p in (out/shard).glob('*') if p.suffix not in ('.json', '.txt')} if (out/shard).is_dir() else {}
+        yield lambda key: files[key].read_bytes() if key in files else None
+
+def _matched(rows:list, meta, skip:dict)->dict:
+    "Row number -> the img2dataset sample of its URL (the n-th row with a URL takes the n-th sample with it), for the rows not in `skip`."
+    samples = defaultdict(deque)
+    for j, url in enumerate(meta.url): samples[url].append(j)
+    found = {}
+    for i, (url, *_) in enumerate(rows):
+        if samples[url]: j = samples[url].popleft()
+        else: continue
+        if i not in skip: found[i] = j
+    return found
+
+def _ingest_one(row, sample, read, dest:Path, known:dict, lock, max_pixels:int)->dict:
+    "The fate of one URL that img2dataset tried: its failure as img2dataset recorded it, or its picture checked and saved as `download_images` does."
+    if sample.status != 'success': return dict(status='failed', reason=f'img2dataset: {sample.status.replace("_", " ")}: {sample.error_message}')
+    if (data := read(sample.key)) is None: return dict(status='failed', reason=f'img2dataset recorded a success but saved no picture for key {sample.key}')
+    try: return _store_one(row[0], dict(data=data, attempts=None, folder=class_folder(dest, row[1])), dest, known, lock, max_pixels)
+    except Exception as e: return _fate(e)
+
+def ingest_img2dataset(
+    out:Path|str,                   # img2dataset's --output_folder, after its run (--output_format files or webdataset)
+    dest:Path|str,                  # folder receiving one subfolder per class and download_report.csv, as `download_images` fills it
+    urls:pd.DataFrame|None=None,    # the table img2dataset was given (url, label): then every row is reported once, in its order
+    max_pixels:int=50_000_000,      # refuse larger pictures (decompression bombs)
+)->pd.DataFrame:                    # the report, as `download_images` gives it
+    "Turn an img2dataset run into this library's layout: each picture checked and saved in its class folder, and every URL's fate in download_report.csv."
+    import pandas as pd
+    out, dest = Path(out), Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    meta = _img2dataset_meta(out)
+    rows = _table_rows(urls, 'images') if urls is not None else [(u, c, str(out), i) for i, (u, c) in enumerate(zip(meta.url, meta.caption), 1)]
+    results = _repeated_urls(rows)
+    found, known, lock = _matched(rows, meta, results), _known_hashes(dest), threading.Lock()
+    for shard, group in meta.groupby('shard'):
+        with _shard_reader(out, shard) as read:
+            for i in (i for i, j in found.items() if meta.shard[j] == shard):
+                results[i] = _ingest_one(rows[i], meta.iloc[found[i]], read, dest, known, lock, max_pixels)
+    for i in range(len(rows)):
+        results.setdefault(i, dict(status='failed', reason=f'not in the img2dataset output in {out} (a shard missing: did the run finish?)'))
+    return pd.DataFrame(_final_report(rows, results, dest), columns=URL_COLUMNS + REPORT_COLUMNS)
+
+# %% ../nbs/13_download.ipynb #a4c9c35b
+QUIET = dict(NO_ALBUMENTATIONS_UPDATE='1', WANDB_MODE='disabled')   # img2dataset's imports otherwise ask PyPI for updates and start telemetry
+
+def img2dataset_args(
+    table:Path|str,             # url,label table (.parquet or .csv), as `write_url_list` writes it
+    out:Path|str,               # img2dataset's --output_folder
+    processes:int=2,            # download processes on this machine (img2dataset's multiprocessing distributor)
+    output_format:str='files',  # 'files' (a folder per shard) or 'webdataset' (a tar per shard)
+    threads:int=16,             # download threads per process (img2dataset's default: 256)
+    timeout:int=10,             # seconds allowed per URL
+)->list:                        # the command line
+    "img2dataset's command line for `table`, keeping every picture as its server sent it (no 256 px resize, no re-encoding)."
+    table = Path(table)
+    return ['img2dataset', '--url_list', str(table), '--input_format', table.suffix.lstrip('.'), '--url_col', 'url', '--caption_col', 'label',
+            '--output_folder', str(out), '--output_format', output_format, '--processes_count', str(processes), '--thread_count', str(threads),
+            '--timeout', str(timeout), '--resize_mode', 'no', '--disable_all_reencoding', 'True', '--distributor', 'multiprocessing',
+            '--enable_wandb', 'False']
+
+def run_img2dataset(table:Path|str, out:Path|str, **kw)->float:
+    "Run img2dataset on `table` into `out` (see `img2dataset_args`); the seconds it took, or an error with the end of what it printed."
+    args, start = img2dataset_args(table, out, **kw), time.time()
+    r = subprocess.run([console_script(args[0], 'scale'), *args[1:]], capture_output=True, text=True, env=os.environ | QUIET)
+    if r.returncode: raise RuntimeError(f'img2dataset failed ({r.returncode}):\n{r.stderr[-2000:]}')
+    return time.time() - start

@@ -20,6 +20,7 @@ import pandas as pd
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, get_image_files, parent_label, RandomSplitter, ColReader,
                                ColSplitter, Resize, ResizeMethod, aug_transforms, vision_learner, model_meta, params, accuracy, L, Learner, set_seed, DataLoaders)
 from fastai.callback.core import Callback
+from fastai.torch_core import num_distrib, rank_distrib
 
 # %% auto #0
 __all__ = ['LITE0_STATS', 'RESNETS', 'lite0_weights', 'FrozenStatsBatchNorm', 'freeze_bn_stats', 'efficientnet_lite0',
@@ -524,18 +525,53 @@ class FirstFit(Callback):
 
 def _weights(model)->dict: return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
-def _fine_tune(learn, epochs:int, fast:bool, lr:float)->dict:
-    "Fine-tune `learn` (all but its earliest layers); keep the better of the model before (the head alone) and after; diagnose the run."
+def _fine_tune(learn, epochs:int, fast:bool, lr:float, ranks:int=1)->dict:
+    "Fine-tune `learn` (all but its earliest layers, on `ranks` processes); keep the better of the model before (the head alone) and after; diagnose the run."
     first = FirstFit()
     if fast: first.scores, first.state = [float(v) for v in learn.validate()], _weights(learn.model)
     if fast: freeze_early(learn); learn.fit_one_cycle(epochs, lr_max=slice(lr / 10, lr))
-    else: learn.fine_tune(epochs, base_lr=lr, cbs=first)
+    else:
+        with _distributed(learn, ranks): learn.fine_tune(epochs, base_lr=lr, cbs=first)
     diagnosis = diagnose(learn, before=first.scores)  # the head's scores are its start; before validate(), which empties the Recorder
     tuned = [float(v) for v in learn.validate()]
     better = (tuned[1], -tuned[0]) >= (first.scores[1], -first.scores[0])
     if not better: learn.model.load_state_dict(first.state)
     return dict(kept='fine-tuned' if better else 'head only', head_accuracy=round(first.scores[1], 4),
                 tuned_accuracy=round(tuned[1], 4), diagnosis=diagnosis)
+
+# %% ../nbs/17_train.ipynb #dc7cc5ba
+def _processes(fast:bool)->int:
+    "How many processes train together: more than one under `accelerate launch`, which needs fastai's `fine_tune` (`fast=False`)."
+    ranks = max(num_distrib(), 1)
+    if ranks > 1 and fast: raise ValueError(f'{ranks} processes: train with fast=False (--fastai) under accelerate launch; the fast path fits the head in seconds in one')
+    return ranks
+
+def _in_rank0_first(ranks:int, f, *args):
+    "`f(*args)`, run first by the process of rank 0 and then by the others when `ranks` processes train together (fastai's `rank0_first`)."
+    if ranks == 1: return f(*args)
+    from fastai.distributed import rank0_first
+    return rank0_first(f, *args)
+
+@contextlib.contextmanager
+def _distributed(learn, ranks:int):
+    "fastai's `distrib_ctx` when `ranks` processes train together (under `accelerate launch`), on GPUs or, with gloo, on CPUs."
+    if ranks == 1: yield; return
+    from fastai.distributed import DistributedDL, DistributedTrainer
+    DistributedDL._broadcast, DistributedTrainer._wrap_dl = _broadcast, _wrap_dl
+    bar = hasattr(learn, 'progress')
+    with learn.distrib_ctx(sync_bn=False): yield   # SyncBatchNorm would replace the frozen-statistics batch norm, and needs CUDA
+    if not bar and hasattr(learn, 'progress'): learn.remove_cb(learn.progress)   # fastai's leaves the other ranks a bar they did not have
+
+def _broadcast(self, t, rank):
+    "fastai's `DistributedDL._broadcast` on the device the process group's backend wants (fastai's always uses CUDA, which gloo on CPUs lacks)."
+    t = torch.tensor(t, dtype=torch.long, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
+    torch.distributed.broadcast(t, rank)
+    return t.cpu().tolist()
+
+def _wrap_dl(self, dl):
+    "fastai's `DistributedTrainer._wrap_dl` on Accelerate's device (fastai's asks the wrapped model, which on CPUs has no `device`)."
+    from fastai.distributed import DistributedDL
+    return dl if isinstance(dl, DistributedDL) else DistributedDL(dl, device=self.accelerator.device)
 
 # %% ../nbs/17_train.ipynb #a190e590
 def train(
@@ -553,20 +589,20 @@ def train(
     export=None,                # also called as `export(learn, out, size, metrics=..., cache=...)`: pass 19_deploy's `export_model` for the portable export
 )->dict:                        # metrics: valid_accuracy, valid_loss, kept, diagnosis, seconds, ...
     "Train a classifier on `data`, keeping the better of head-only and fine-tuned; save it with its metrics in `out`."
-    start, data, out = time.time(), Path(data).absolute(), Path(out).absolute()  # fastai joins relative names to learn.path
-    aside = _set_aside(data, size, cache, quiet, fast)
+    start, data, out, ranks = time.time(), Path(data).absolute(), Path(out).absolute(), _processes(fast)  # fastai joins relative names to learn.path
+    aside = _in_rank0_first(ranks, _set_aside, data, size, cache, quiet, fast)
     _check_data(data, epochs, fast, aside)
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_dls(data, size=size, flip=flip, bs=bs or batch_size(size), cache=cache)
     learn = fast_learner(dls, size, cache, progress=not quiet) if fast else vision_learner(dls, efficientnet_lite0, metrics=accuracy)
     with contextlib.ExitStack() as stack:
         if quiet: stack.enter_context(learn.no_bar()); stack.enter_context(learn.no_logging())
-        run = _fine_tune(learn, epochs, fast, lr) if epochs else dict(kept='head only', diagnosis='head only: no epochs to diagnose')
+        run = _fine_tune(learn, epochs, fast, lr, ranks) if epochs else dict(kept='head only', diagnosis='head only: no epochs to diagnose')
         loss, acc = feature_scores(learn, size, cache, not quiet) if fast and not epochs else learn.validate()  # the head alone: from features
     metrics = dict(valid_accuracy=round(float(acc), 4), valid_loss=round(float(loss), 4), seconds=round(time.time() - start, 1),
                    epochs=epochs, fast=fast, size=size, bs=dls.bs, lr=lr, classes=list(dls.vocab), train_items=len(dls.train_ds),
-                   valid_items=len(dls.valid_ds), **run, **_aside_metrics(aside))
-    _save(learn, out, metrics, export, cache)
+                   valid_items=len(dls.valid_ds), processes=ranks, **run, **_aside_metrics(aside))
+    if not rank_distrib(): _save(learn, out, metrics, export, cache)   # one process writes, even when several trained
     return metrics
 
 def _save(learn, out:Path, metrics:dict, export=None, cache=None):

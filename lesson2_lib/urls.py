@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_urls.ipynb #c0ec42e9
 from __future__ import annotations
-import csv, io, random, re, time
+import csv, importlib.util, io, random, re, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -12,8 +12,8 @@ if TYPE_CHECKING: import pandas as pd   # imported where used: `lesson2 download
 from .core import write_atomic
 
 # %% auto #0
-__all__ = ['CONSOLE_SNIPPET', 'URL_COLUMNS', 'SearchError', 'search_images', 'clean_url', 'write_url_list', 'read_url_file',
-           'read_url_rows', 'read_url_files']
+__all__ = ['TABLE_SUFFIXES', 'OPENED', 'CONSOLE_SNIPPET', 'URL_COLUMNS', 'SearchError', 'search_images', 'clean_url',
+           'write_url_list', 'read_url_file', 'read_url_rows', 'read_url_files']
 
 # %% ../nbs/10_urls.ipynb #0ded7005
 class SearchError(OSError):
@@ -79,13 +79,18 @@ def clean_url(line:str)->str:
     return line.strip().strip(',;').strip().strip('"\'').strip()
 
 # %% ../nbs/10_urls.ipynb #037353a8
+TABLE_SUFFIXES = ('.parquet', '.csv')
+OPENED = ('http', 'https', 'data')   # the schemes a URL table keeps
+
 def write_url_list(
     urls:list,            # URLs, e.g. from `search_images`
-    path:Path|str,        # the list to write or extend: one URL a line, class = file name
-    note:str|None=None,   # written as a `#` comment line above the new URLs
-)->dict:                  # {'added': new URLs written, 'known': URLs the file already had}
+    path:Path|str,        # the list to write or extend: one URL a line (class = file name), or a .parquet or .csv table of url,label rows
+    note:str|None=None,   # written as a `#` comment line above the new URLs (plain lists only)
+    label:str|None=None,  # the class of these URLs, for a table (which holds several classes)
+)->dict:                  # {'added': new URLs written, 'known': URLs the file already had}; a table adds 'skipped'
     "Add the URLs not already in the list at `path` (created if missing), never rewriting what it holds."
     path = Path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES: return _write_url_table(urls, path, label)
     old = path.read_text(encoding='utf-8') if path.exists() else ''
     known = {_url_key(clean_url(l)) for l in old.splitlines() if clean_url(l) and not l.lstrip().startswith('#')}
     new = []
@@ -139,12 +144,13 @@ URL_COLUMNS = ['url', 'label', 'source', 'line']
 def _read_rows(path:Path|str, label:str|None=None)->list:
     "(url, label, source, line) rows of one URL list (see `read_url_file`)."
     path = Path(path)
+    if path.suffix.lower() == '.parquet': return _parquet_rows(path, label or path.stem, str(path))
     text = _unescape(path.read_text(encoding='utf-8', errors='replace').lstrip('\ufeff'))
     label = label or path.stem
     return (_csv_rows(text, label, str(path)) if path.suffix.lower() == '.csv' else None) or _url_rows(text, label, str(path))
 
 def read_url_file(
-    path:Path|str,        # a plain list (one URL a line) or a CSV with `url` and optional `label` columns
+    path:Path|str,        # a plain list (one URL a line), or a CSV or parquet table with `url` and optional `label` columns
     label:str|None=None,  # class of the URLs without a label of their own (default: the file's stem)
 )->pd.DataFrame:          # one row per URL line: url, label, source, line
     "Read one URL list, as a browser or a spreadsheet saved it."
@@ -159,3 +165,47 @@ def read_url_files(paths:list)->pd.DataFrame:
     "Read several URL lists into one table, in order."
     import pandas as pd
     return pd.DataFrame(read_url_rows(paths), columns=URL_COLUMNS)
+
+# %% ../nbs/10_urls.ipynb #6f88dfec
+def _parquet_rows(path:Path, label:str, source:str)->list:
+    "Rows of a parquet table with a `url` column and optional `label` column (as img2dataset reads)."
+    import pandas as pd
+    try: table = pd.read_parquet(path)
+    except ImportError: raise ValueError(f"reading {path} needs pyarrow (pip install 'lesson2_lib[scale]')") from None
+    cols = {str(c).strip().lower(): c for c in table.columns}
+    if 'url' not in cols: raise ValueError(f"{path} has no 'url' column (it has: {', '.join(map(str, table.columns))})")
+    labels = table[cols['label']] if 'label' in cols else [None] * len(table)
+    return [(clean_url(str(u)), str(l).strip() if isinstance(l, str) and l.strip() else label, source, n)
+            for n, (u, l) in enumerate(zip(table[cols['url']], labels), 1) if isinstance(u, str) and clean_url(u)]
+
+def _old_table(path:Path)->list:
+    "The (url, label) rows of the URL table at `path`, none if it is missing or empty; ValueError if it is some other file."
+    if not path.exists() or path.stat().st_size == 0: return []
+    if path.suffix.lower() == '.parquet': rows = _parquet_rows(path, '', str(path))
+    else: rows = _csv_rows(path.read_text(encoding='utf-8', errors='replace').lstrip('\ufeff'), '', str(path))
+    if rows is None: raise ValueError(f'{path} exists and is not a URL table (it has no url column): choose another file name')
+    return [(u, l) for u, l, *_ in rows]
+
+def _table_bytes(rows:list, suffix:str)->bytes:
+    "The url,label `rows` as the bytes of a .csv or .parquet file."
+    if suffix == '.csv':
+        text = io.StringIO()
+        csv.writer(text, lineterminator='\n').writerows([('url', 'label'), *rows])
+        return text.getvalue().encode()
+    if importlib.util.find_spec('pyarrow') is None:   # what pandas writes parquet with
+        raise ValueError("a .parquet URL table needs pyarrow (pip install 'lesson2_lib[scale]'); a .csv table needs nothing more")
+    import pandas as pd
+    buf = io.BytesIO()
+    pd.DataFrame(rows, columns=['url', 'label']).to_parquet(buf, index=False)
+    return buf.getvalue()
+
+def _write_url_table(urls:list, path:Path, label:str|None)->dict:
+    "Add the URLs of `urls` that a table keeps and does not hold yet, as rows of class `label`."
+    if not label: raise ValueError(f'{path.name} is a table of several classes: give the label of these URLs')
+    old = _old_table(path)
+    known, kept = {_url_key(u) for u, _ in old}, [u for u in urls if urlsplit(u.strip()).scheme.lower() in OPENED]
+    new = []
+    for u in kept:
+        if _url_key(u) not in known: known.add(_url_key(u)); new.append(u.strip())
+    if new: write_atomic(path, _table_bytes(old + [(u, label) for u in new], path.suffix.lower()))
+    return dict(added=len(new), known=len(kept) - len(new), skipped=len(urls) - len(kept))

