@@ -100,6 +100,25 @@ def _repeated_urls(rows:list)->dict:
         repeats[i] = dict(status='duplicate', reason=f'same URL as line {ln}' + (f' of {Path(src).name}' if src else ''))
     return repeats
 
+_last_pass = re.compile(r'(^|; )in a last, gentler pass.*$')
+
+def _earliest_keeps(rows:list, results:dict, dest:Path):
+    "Where rows of this run brought the same bytes, the earliest row keeps the file, not the first to arrive: the list decides, not the network."
+    groups = defaultdict(list)
+    for i in sorted(results):
+        if results[i]['status'] == 'ok' or (results[i]['status'] == 'duplicate' and results[i].get('sha256')): groups[results[i]['sha256']].append(i)
+    for group in groups.values():
+        keeper = next((i for i in group if results[i]['status'] == 'ok'), None)
+        if keeper is None or keeper == group[0]: continue   # a copy of a file from an earlier run, or already in list order
+        first, old = group[0], results[keeper]['path']
+        new = str((class_folder(dest, rows[first][1])/(url_name(rows[first][0]) + Path(old).suffix)).relative_to(dest))
+        (dest/new).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(dest/old, dest/new)   # one rename: the picture is at one name or the other, never at neither
+        note, extra = _last_pass.sub('', results[keeper]['reason']), _last_pass.search(results[keeper]['reason'])
+        results[first] = results[first] | dict(status='ok', path=new, reason=results[first]['reason'].replace(f'same bytes as {old}', note).strip('; '))
+        results[keeper] = results[keeper] | dict(status='duplicate', path='', reason=f'same bytes as {new}' + (extra.group(0) if extra else ''))
+        for i in group[1:]: results[i]['reason'] = results[i]['reason'].replace(f'same bytes as {old}', f'same bytes as {new}')
+
 # %% ../nbs/13_download.ipynb #e8b04489
 def save_report(
     report,   # a download or verify report: a DataFrame, or a list of dicts
@@ -148,7 +167,9 @@ def download_urls(
     results = _repeated_urls(rows)
     job = _Downloads(rows, dest, workers, max_pixels, dict(timeout=timeout, **kw))
     try: job.run([i for i in range(len(rows)) if i not in results], results, progress)
-    finally: report = _final_report(rows, results, dest)  # also after Ctrl+C: what finished is reported
+    finally:   # also after Ctrl+C: what finished is reported
+        _earliest_keeps(rows, results, dest)
+        report = _final_report(rows, results, dest)
     return report
 
 class _Downloads:
