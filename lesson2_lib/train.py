@@ -543,8 +543,18 @@ def _fine_tune(learn, epochs:int, fast:bool, lr:float, ranks:int=1)->dict:
 def _processes(fast:bool)->int:
     "How many processes train together: more than one under `accelerate launch`, which needs fastai's `fine_tune` (`fast=False`)."
     ranks = max(num_distrib(), 1)
+    if ranks == 1 and _left_alone(): raise ValueError(
+        'accelerate launch --cpu started this one process although more were asked: on one machine it starts several CPU processes only through '
+        'MPI (huggingface/accelerate#2741). Launch them as on GPUs, with the CPU switched on: '
+        'ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes N lesson2 train ... (lesson2_lib.scale.launch_args writes it)')
     if ranks > 1 and fast: raise ValueError(f'{ranks} processes: train with fast=False (--fastai) under accelerate launch; the fast path fits the head in seconds in one')
     return ranks
+
+def _left_alone()->bool:
+    "Whether `accelerate launch --cpu --num_processes N` (N > 1) started this process on its own: it names a first process to meet, yet no process group."
+    env = os.environ
+    return (env.get('ACCELERATE_USE_CPU', '').lower() in ('1', 'true', 'yes') and 'MASTER_ADDR' in env
+            and not any(k in env for k in ('WORLD_SIZE', 'PMI_SIZE', 'OMPI_COMM_WORLD_SIZE', 'MV2_COMM_WORLD_SIZE')))
 
 def _in_rank0_first(ranks:int, f, *args):
     "`f(*args)`, run first by the process of rank 0 and then by the others when `ranks` processes train together (fastai's `rank0_first`)."

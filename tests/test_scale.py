@@ -9,6 +9,7 @@ from lesson2_lib.practice import PracticeServer
 from lesson2_lib.urls import write_url_list
 from lesson2_lib.download import QUIET, image_files, run_img2dataset
 from lesson2_lib.scale import launch_args
+from lesson2_lib.core import console_script
 
 pytest.importorskip('img2dataset', reason="img2dataset is the scale extra: pip install -c .ci/constraints.txt 'lesson2_lib[scale]'")
 pytest.importorskip('accelerate', reason="accelerate is the scale extra: pip install -c .ci/constraints.txt 'lesson2_lib[scale]'")
@@ -99,3 +100,13 @@ def test_two_processes_train_as_one_does(tmp_path):
     assert two['valid_accuracy'] > 0.5 and abs(one['valid_accuracy'] - two['valid_accuracy']) <= 0.15, (one['valid_accuracy'], two['valid_accuracy'])
     assert json.loads((tmp_path/'model-2'/'metrics.json').read_text())['processes'] == 2
     assert sorted(p.name for p in (tmp_path/'model-2').iterdir()) == sorted(p.name for p in (tmp_path/'model-1').iterdir())   # exported once, whole
+
+def test_the_cpu_switch_of_accelerate_launch_is_refused_with_the_launch_that_works(tmp_path):
+    """`accelerate launch --cpu --num_processes 2` starts one process on one machine (huggingface/accelerate#2741): `lesson2 train` stops
+    before any work and names the launch that starts two, rather than training alone while two were asked for."""
+    demo_dataset(tmp_path/'digits', per_class=15)
+    cmd = [console_script('accelerate', 'scale'), 'launch', '--cpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
+           '--dynamo_backend', 'no', console_script('lesson2'), 'train', str(tmp_path/'digits'), '--fastai', '--epochs', '1', '--out', str(tmp_path/'m')]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, **QUIET})
+    assert r.returncode != 0 and 'ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes N' in r.stderr, r.stderr[-2000:]
+    assert r.stderr.count('started this one process although more were asked') >= 1 and not (tmp_path/'m').exists()
