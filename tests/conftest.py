@@ -57,7 +57,7 @@ def pytest_sessionfinish(session, exitstatus):
 FILE_SECONDS = {'test_notebooks_kernel.py': 690, 'test_packaging.py': 250, 'test_newcomer.py': 235, 'test_app.py': 135,
                 'test_static.py': 125, 'test_browser_clean.py': 105, 'test_space.py': 80, 'test_train.py': 67, 'test_lab.py': 45,
                 'test_download.py': 35, 'test_docs.py': 25, 'test_voila.py': 15,
-                'test_book_fine_tune.py': 90, 'test_visible_cells.py': 700, 'test_scale.py': 115}
+                'test_book_fine_tune.py': 90, 'test_visible_cells.py': 700, 'test_scale.py': 135}
 # Files that must not run beside each other: the lesson chapters serve their pictures on one port (sources.LESSON_PORT), and a
 # chapter that finds it taken serves on another, which renames the pictures and so changes the random split its figures come from.
 SAME_WORKER = {'test_lab.py': 'test_notebooks_kernel.py', 'test_visible_cells.py': 'test_notebooks_kernel.py'}
