@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from PIL import Image
 if TYPE_CHECKING: import pandas as pd   # imported where used: `lesson2 download` and `verify` start 0.3 s sooner without them
-from .core import write_atomic, sha256, with_progress, console_script
+from .core import write_atomic, move_into_place, sha256, with_progress, console_script
 from .urls import URL_COLUMNS
 from .fetch import Refused, DownloadError, HostPace, fetch, http_client, decode_data_uri
 from .checks import NotAnImage, SUFFIXES, inspect_image
@@ -113,7 +113,7 @@ def _earliest_keeps(rows:list, results:dict, dest:Path):
         first, old = group[0], results[keeper]['path']
         new = str((class_folder(dest, rows[first][1])/(url_name(rows[first][0]) + Path(old).suffix)).relative_to(dest))
         (dest/new).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(dest/old, dest/new)   # one rename: the picture is at one name or the other, never at neither
+        move_into_place(dest/old, dest/new)   # one rename: the picture is at one name or the other, never at neither
         note, extra = _last_pass.sub('', results[keeper]['reason']), _last_pass.search(results[keeper]['reason'])
         results[first] = results[first] | dict(status='ok', path=new, reason=results[first]['reason'].replace(f'same bytes as {old}', note).strip('; '))
         results[keeper] = results[keeper] | dict(status='duplicate', path='', reason=f'same bytes as {new}' + (extra.group(0) if extra else ''))
