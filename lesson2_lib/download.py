@@ -68,14 +68,27 @@ def _fetch_one(url, label, dest, client, have, **kw)->dict:
     data, attempts = (decode_data_uri(url), 0) if url[:5].lower() == 'data:' else fetch(url, client, **kw)[::2]
     return dict(data=data, attempts=attempts, folder=folder)
 
-def _store_one(url, got, dest, known, lock, max_pixels)->dict:
+def _store_one(url, got, dest, known, lock, max_pixels, writing:dict|None=None)->dict:
     "Check the bytes `_fetch_one` got for `url` and save them under the URL's stable name, unless the same bytes are saved already."
     data, info = got['data'], inspect_image(got['data'], max_pixels)
     path, sha = got['folder']/(url_name(url) + SUFFIXES.get(info['format'], '.img')), sha256(data)
-    with lock: first = known.setdefault(sha, str(path.relative_to(dest)))
+    mine = str(path.relative_to(dest))
+    while True:   # `writing`: sha256 -> an Event set when the copy that claimed those bytes is written, or failed to be
+        with lock:
+            first = known.setdefault(sha, mine)
+            wait = (writing or {}).get(sha) if first != mine else None
+            if first == mine and writing is not None: writing[sha] = threading.Event()
+        if wait is None: break
+        wait.wait()   # a copy of these bytes is being written now: only if it lands is this one a duplicate
     base = dict(sha256=sha, width=info['width'], height=info['height'], bytes=len(data), attempts=got['attempts'])
-    if first != str(path.relative_to(dest)): return dict(status='duplicate', reason=f'same bytes as {first}', **base)
-    write_atomic(path, data)
+    if first != mine: return dict(status='duplicate', reason=f'same bytes as {first}', **base)
+    try: write_atomic(path, data)
+    except BaseException:
+        with lock: known.pop(sha, None)   # these bytes have no file after all: the next copy of them is saved, not called a duplicate
+        raise
+    finally:
+        if writing is not None:
+            with lock: writing.pop(sha).set()
     return dict(status='ok', path=first, reason=info.get('note', ''), **base)
 
 def _size(data:bytes)->dict:
@@ -113,7 +126,10 @@ def _earliest_keeps(rows:list, results:dict, dest:Path):
         first, old = group[0], results[keeper]['path']
         new = str((class_folder(dest, rows[first][1])/(url_name(rows[first][0]) + Path(old).suffix)).relative_to(dest))
         (dest/new).parent.mkdir(parents=True, exist_ok=True)
-        move_into_place(dest/old, dest/new)   # one rename: the picture is at one name or the other, never at neither
+        try: move_into_place(dest/old, dest/new)   # one rename: the picture is at one name or the other, never at neither
+        except OSError as e:   # it stays where it arrived, and the report (written next) says why: a rename never costs the run its report
+            results[keeper] = results[keeper] | dict(reason=f"{results[keeper]['reason']}; kept where it arrived, not at {new} ({e.strerror or e})".strip('; '))
+            continue
         note, extra = _last_pass.sub('', results[keeper]['reason']), _last_pass.search(results[keeper]['reason'])
         results[first] = results[first] | dict(status='ok', path=new, reason=results[first]['reason'].replace(f'same bytes as {old}', note).strip('; '))
         results[keeper] = results[keeper] | dict(status='duplicate', path='', reason=f'same bytes as {new}' + (extra.group(0) if extra else ''))
@@ -177,6 +193,7 @@ class _Downloads:
     def __init__(self, rows, dest, workers, max_pixels, fetch_kw):
         self.rows, self.dest, self.workers, self.max_pixels, self.kw = rows, dest, workers, max_pixels, fetch_kw
         self.known, self.lock, self.pace = _known_hashes(dest), threading.Lock(), HostPace()
+        self.writing = {}   # sha256 -> Event, while the copy that claimed those bytes is being written (see `_store_one`)
         self.have = {p.with_suffix(''): p for p in image_files(dest)}
         self.done, self.room = queue.SimpleQueue(), threading.BoundedSemaphore(workers)  # (row, fate) pairs; places for fetched bytes
         self.later = {}   # row -> its first fate, for rows tried again in the last pass
@@ -187,7 +204,7 @@ class _Downloads:
         self.settled[i] = fate; self.done.put((i, fate))
 
     def check(self, i, got):
-        try: fate = _store_one(self.rows[i][0], got, self.dest, self.known, self.lock, self.max_pixels)
+        try: fate = _store_one(self.rows[i][0], got, self.dest, self.known, self.lock, self.max_pixels, self.writing)
         except Exception as e: fate = _fate(e)
         finally: self.room.release()
         self.put(i, _after_first(fate, got.get('first')))
