@@ -73,7 +73,7 @@ test: $(STAMP) $(CHROMIUM) $(ORT_WEB)
 	@start=$$(date +%s); OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing && \
 	echo "nbdev_test took $$(( $$(date +%s) - start )) s"
 	@# two pytest-xdist workers, each file whole on one (tests/conftest.py), one PyTorch thread each for the same reason
-	@start=$$(date +%s); OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest tests -n 2 --dist loadgroup -ra --durations=15 --durations-min=5 --budget $(PYTEST_BUDGET) && \
+	@start=$$(date +%s); OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest tests -n 2 --dist loadgroup --no-loadscope-reorder -ra --durations=15 --durations-min=5 --budget $(PYTEST_BUDGET) && \
 	echo "pytest took $$(( $$(date +%s) - start )) s"
 
 # The inner loop, a few minutes: the library matches the notebooks, every notebook but the long ones under nbdev_test (the

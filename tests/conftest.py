@@ -51,9 +51,12 @@ def pytest_sessionfinish(session, exitstatus):
     for line in lines: tr.write_line(line, red=True, bold=line is lines[0]) if tr else print(line)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-# `make test` runs these files on two pytest-xdist workers (`-n 2 --dist loadgroup`). Each file is one group, kept whole on one
-# worker, so that its module fixtures (a server, a venv, a wheel) are made once; the groups go out longest first, so that the two
-# workers end together. FILE_SECONDS: each file's time on a fresh clone (2026-12-03, one worker, a quiet 2-core machine).
+# `make test` runs these files on two pytest-xdist workers (`-n 2 --dist loadgroup --no-loadscope-reorder`). Each group (a file, or
+# the files of SAME_WORKER) is kept whole on one worker, so that its module fixtures (a server, a venv, a wheel) are made once and its
+# tests run in their order; the groups go out longest first, so that the two workers end together. The grouping is this conftest's
+# scheduler (`pytest_xdist_make_scheduler`), not xdist_group marks: xdist 3.8 names a marked test's group by rewriting its nodeid,
+# which pytest 9.2 no longer reads (pytest-dev/pytest-xdist#1386), so the marks silently sent every test out on its own.
+# FILE_SECONDS: each file's time on a fresh clone (2026-12-03, one worker, a quiet 2-core machine).
 FILE_SECONDS = {'test_notebooks_kernel.py': 690, 'test_packaging.py': 250, 'test_newcomer.py': 235, 'test_app.py': 135,
                 'test_static.py': 125, 'test_browser_clean.py': 105, 'test_space.py': 80, 'test_train.py': 67, 'test_lab.py': 45,
                 'test_download.py': 35, 'test_docs.py': 25, 'test_voila.py': 15,
@@ -68,7 +71,15 @@ def pytest_collection_modifyitems(session, config, items):
     cost = {}
     for it in items: cost[group_of(it.path)] = cost.get(group_of(it.path), 0) + FILE_SECONDS.get(it.path.name, 0)
     items.sort(key=lambda it: -cost[group_of(it.path)])   # stable: each file's tests keep their order
-    for it in items: it.add_marker(pytest.mark.xdist_group(group_of(it.path)))
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    "Under `--dist loadgroup`, one unit of work per group of `group_of`, handed out in collection order (longest first, above)."
+    if config.getvalue('dist') != 'loadgroup': return None
+    from xdist.scheduler import LoadScopeScheduling
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid:str)->str: return group_of(Path(nodeid.split('::')[0]))
+    return ByGroup(config, log)
 
 @pytest.fixture(scope='session')
 def default_model(tmp_path_factory, request):

@@ -20,3 +20,22 @@ def test_a_run_over_its_budget_fails(tmp_path):
     over, within = run('--budget', '0.2'), run('--budget', '60')
     assert over.returncode == 1 and 'over budget' in over.stdout and 'test_slow.py::test_sleeps' in over.stdout, over.stdout
     assert within.returncode == 0, within.stdout
+
+def test_each_file_runs_whole_on_one_worker(tmp_path):
+    """A real `make test`-style run (`-n 2 --dist loadgroup`) over five small files, each test noting its worker: every file's tests
+    run on one worker and in order, and the files that share the lesson chapters' port (SAME_WORKER) share a worker."""
+    names = ['test_notebooks_kernel.py', 'test_lab.py', 'test_visible_cells.py', 'test_one.py', 'test_two.py']
+    for name in names:
+        (tmp_path/name).write_text(''.join(f"def test_{i}():\n    import os\n    with open('runs.txt', 'a') as f: f.write(os.environ['PYTEST_XDIST_WORKER'] + ' {name} {i}\\n')\n"
+                                           for i in range(4)))
+    (tmp_path/'pytest.ini').write_text('[pytest]\n')
+    r = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-p', 'conftest', '-n', '2', '--dist', 'loadgroup',
+                        '--no-loadscope-reorder'], capture_output=True, text=True, cwd=tmp_path, env={**os.environ, 'PYTHONPATH': str(ROOT/'tests')})
+    assert r.returncode == 0, r.stdout + r.stderr
+    runs = [l.split() for l in (tmp_path/'runs.txt').read_text().splitlines()]
+    assert len(runs) == 20
+    worker = {name: {w for w, n, _ in runs if n == name} for name in names}
+    assert all(len(ws) == 1 for ws in worker.values()), worker
+    assert worker['test_lab.py'] == worker['test_visible_cells.py'] == worker['test_notebooks_kernel.py'], worker
+    assert len(set.union(*worker.values())) == 2, worker   # and both workers had work: the grouping is not everything on one
+    for name in names: assert [int(i) for _, n, i in runs if n == name] == [0, 1, 2, 3], runs
