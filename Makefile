@@ -10,8 +10,16 @@ DEMO_DIR ?= lesson2-demo
 .PHONY: venv web demo lab test test-quick check export bench freeze constraints-latest docs docs-pages screenshots
 
 # Create the virtual environment if missing and install the project with the pinned set.
+# A new venv holds 7.3 GB (PyTorch's build alone is 5.5 GB): with less free space pip stops half-way on 'No space left on
+# device' among hundreds of lines, so say it first, naming the folder and what is free there.
+VENV_NEEDS_GB ?= 8
 $(STAMP): setup.py settings.ini $(CONSTRAINTS)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { \
+	  free=$$(df -Pk "$(dir $(VENV))" | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	  if [ "$$free" -lt $(VENV_NEEDS_GB) ]; then \
+	    echo "make: not enough disk for $(VENV): it needs about $(VENV_NEEDS_GB) GB, and $$(df -Ph "$(dir $(VENV))" | awk 'NR==2 {print $$4 " is free on " $$6}')."; \
+	    echo "      Free some space there, or give VENV a folder on another disk (make VENV=/path/to/venv ...)."; exit 1; fi; \
+	  $(PYTHON) -m venv $(VENV); }
 	@start=$$(date +%s); \
 	$(BIN)/python -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS) -e '.[dev,scale]' && \
 	echo "installed in $$(( $$(date +%s) - start )) s"
